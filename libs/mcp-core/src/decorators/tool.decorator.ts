@@ -1,0 +1,36 @@
+import type { ToolAnnotations } from '@modelcontextprotocol/server';
+import type { z } from 'zod';
+import { TOOL_METADATA } from '../constants';
+
+export interface ToolOptions {
+  /** snake_case, at most 64 characters, unique across all providers. */
+  name: string;
+  /** Human-readable name for clients' UIs. */
+  title?: string;
+  /** What the tool does, written for the model: when to use it and what it returns. */
+  description: string;
+  /** Input schema; a tool without input takes `z.object({})`. Defaults to that. */
+  input?: z.ZodObject;
+  /** Output schema: the handler returns an object of this shape (sent as structured content). */
+  output?: z.ZodObject;
+  annotations?: ToolAnnotations;
+  /** Scopes a principal needs to see and call the tool. Default: none. */
+  scopes?: string[];
+  /** Overrides the default tool timeout (`TOOL_TIMEOUT_MS`). */
+  timeoutMs?: number;
+}
+
+/**
+ * Declares a tool on a method of a `@ToolProvider` class. It only records
+ * metadata: the explorer validates and registers it at boot, and the invoker
+ * runs it (scopes, validation, timeout, audit and error mapping).
+ *
+ * The method is called as `(input, ctx: ToolContext)` and returns a string, an
+ * object matching `output`, or a full `CallToolResult`.
+ */
+export function Tool(options: ToolOptions): MethodDecorator {
+  return (target, key, descriptor) => {
+    Reflect.defineMetadata(TOOL_METADATA, options, descriptor.value as object);
+    return descriptor;
+  };
+}

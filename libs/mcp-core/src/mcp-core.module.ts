@@ -1,0 +1,21 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { MCP_CORE_OPTIONS, type McpCoreOptions } from './mcp-core.options';
+import { McpServerBuilder } from './mcp-server.builder';
+import { ToolExplorer } from './tool.explorer';
+import { ToolInvoker } from './tool.invoker';
+import { ToolRegistry } from './tool.registry';
+
+/** Discovery, registry, invoker and server builder. Import once, in the root module. */
+@Global()
+@Module({})
+export class McpCoreModule {
+  static forRoot(options: McpCoreOptions): DynamicModule {
+    return {
+      module: McpCoreModule,
+      imports: [DiscoveryModule],
+      providers: [{ provide: MCP_CORE_OPTIONS, useValue: options }, ToolRegistry, ToolExplorer, ToolInvoker, McpServerBuilder],
+      exports: [ToolRegistry, ToolInvoker, McpServerBuilder],
+    };
+  }
+}

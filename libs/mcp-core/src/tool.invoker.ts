@@ -1,0 +1,148 @@
+import type { CallToolResult } from '@modelcontextprotocol/server';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { z } from 'zod';
+import { MCP_CORE_OPTIONS, type McpCoreOptions } from './mcp-core.options';
+import type { Principal } from './principal';
+import type { ToolContext } from './tool-context';
+import { ToolError } from './tool.error';
+import type { RegisteredTool } from './tool.registry';
+
+export type ToolCallOutcome = 'ok' | 'tool_error' | 'invalid_input' | 'error' | 'timeout' | 'cancelled';
+
+/** What the invoker reports after every call, whatever its outcome. */
+export interface ToolCallEvent {
+  tool: string;
+  namespace: string;
+  principal: Principal;
+  era: ToolContext['era'];
+  sessionId?: string;
+  requestId?: string;
+  outcome: ToolCallOutcome;
+  startedAt: Date;
+  durationMs: number;
+  /** The message the caller saw when the call failed (never a stack or a secret). */
+  errorMessage?: string;
+}
+
+/** Audit, metrics and the like plug in here. Must not throw and must not block. */
+export interface ToolCallListener {
+  onToolCall(event: ToolCallEvent): void;
+}
+
+/**
+ * Runs a tool: input validation, timeout and cancellation, the handler,
+ * output shaping, error mapping, and a {@link ToolCallEvent} for listeners.
+ * Never throws: every failure becomes an `isError` result the model can read.
+ */
+@Injectable()
+export class ToolInvoker {
+  private readonly logger = new Logger('ToolInvoker');
+  private readonly listeners: ToolCallListener[] = [];
+
+  constructor(@Inject(MCP_CORE_OPTIONS) private readonly options: McpCoreOptions) {}
+
+  addListener(listener: ToolCallListener): void {
+    this.listeners.push(listener);
+  }
+
+  async invoke(tool: RegisteredTool, args: unknown, ctx: ToolContext): Promise<CallToolResult> {
+    const startedAt = new Date();
+    const started = performance.now();
+    const { result, outcome } = await this.run(tool, args, ctx);
+    const event: ToolCallEvent = {
+      tool: tool.name,
+      namespace: tool.namespace,
+      principal: ctx.principal,
+      era: ctx.era,
+      sessionId: ctx.sessionId,
+      requestId: ctx.requestId,
+      outcome,
+      startedAt,
+      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      errorMessage: result.isError ? textOf(result) : undefined,
+    };
+    for (const listener of this.listeners) {
+      try {
+        listener.onToolCall(event);
+      } catch (e) {
+        this.logger.error({ err: e, tool: tool.name }, 'tool call listener failed');
+      }
+    }
+    return result;
+  }
+
+  private async run(
+    tool: RegisteredTool,
+    args: unknown,
+    ctx: ToolContext,
+  ): Promise<{ result: CallToolResult; outcome: ToolCallOutcome }> {
+    const parsed = tool.definition.input.safeParse(args ?? {});
+    if (!parsed.success) {
+      return {
+        outcome: 'invalid_input',
+        result: errorResult(`Invalid arguments for ${tool.name}:\n${z.prettifyError(parsed.error)}`),
+      };
+    }
+    const timeoutMs = tool.definition.timeoutMs ?? this.options.defaultTimeoutMs;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = AbortSignal.any([ctx.signal, timeout]);
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      const value = await Promise.race([tool.handler(parsed.data, { ...ctx, signal }), aborted]);
+      return { outcome: 'ok', result: this.shape(tool, value) };
+    } catch (e) {
+      if (timeout.aborted) {
+        return { outcome: 'timeout', result: errorResult(`${tool.name} timed out after ${timeoutMs / 1000} s`) };
+      }
+      if (ctx.signal.aborted) {
+        return { outcome: 'cancelled', result: errorResult(`${tool.name} was cancelled`) };
+      }
+      if (e instanceof ToolError) {
+        return { outcome: 'tool_error', result: errorResult(e.message) };
+      }
+      this.logger.error({ err: e, tool: tool.name, requestId: ctx.requestId }, 'tool failed');
+      const ref = ctx.requestId ? ` (request ${ctx.requestId})` : '';
+      return { outcome: 'error', result: errorResult(`${tool.name} failed with an internal error${ref}`) };
+    } finally {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+      aborted.catch(() => undefined);
+    }
+  }
+
+  /** Turns what a handler returned into a `CallToolResult`. */
+  private shape(tool: RegisteredTool, value: unknown): CallToolResult {
+    const output = tool.definition.output;
+    if (output) {
+      const checked = output.safeParse(value);
+      if (!checked.success) {
+        // A handler bug, not the caller's fault: details to the log only.
+        throw new Error(`output of ${tool.name} does not match its schema: ${z.prettifyError(checked.error)}`);
+      }
+      const structured = checked.data as Record<string, unknown>;
+      return { content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured };
+    }
+    if (typeof value === 'string') return { content: [{ type: 'text', text: value }] };
+    if (isCallToolResult(value)) return value;
+    return { content: [{ type: 'text', text: JSON.stringify(value ?? null) }] };
+  }
+}
+
+function errorResult(message: string): CallToolResult {
+  return { content: [{ type: 'text', text: message }], isError: true };
+}
+
+function isCallToolResult(value: unknown): value is CallToolResult {
+  return typeof value === 'object' && value !== null && Array.isArray((value as { content?: unknown }).content);
+}
+
+function textOf(result: CallToolResult): string {
+  return result.content
+    .map((c) => (c.type === 'text' ? c.text : ''))
+    .join('\n')
+    .slice(0, 1000);
+}

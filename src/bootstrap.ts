@@ -1,0 +1,77 @@
+import { Logger as NestLogger, type ModuleMetadata } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { AppModule } from './app.module';
+import { AuditService } from './audit/audit.service';
+import type { AppConfig } from './config/app-config';
+import { StatusModule } from './status/status.module';
+import { applyHttpPipeline } from './transport/http-pipeline';
+import { LegacySessionsService } from './transport/legacy-sessions.service';
+import { ModernHandlerService } from './transport/modern-handler.service';
+
+export interface RunningPortico {
+  app: NestExpressApplication;
+  statusApp: NestExpressApplication;
+  /** e.g. http://127.0.0.1:8080/mcp */
+  mcpUrl: string;
+  statusUrl: string;
+  /** Stops accepting, ends streams, flushes the audit log, closes both apps. */
+  close(): Promise<void>;
+}
+
+function urlOf(server: Server, host: string): string {
+  const { port } = server.address() as AddressInfo;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** Boots the MCP app on PORT and the status app on STATUS_PORT. */
+export async function startPortico(config: AppConfig, modules: ModuleMetadata['imports'] = []): Promise<RunningPortico> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, modules), {
+    bodyParser: false,
+    bufferLogs: true,
+    abortOnError: false,
+    forceCloseConnections: true,
+  });
+  app.useLogger(app.get(Logger));
+  applyHttpPipeline(app, config);
+  await app.listen(config.http.port, config.http.host);
+
+  let statusApp: NestExpressApplication;
+  try {
+    statusApp = await NestFactory.create<NestExpressApplication>(StatusModule.forMainApp(app, config), {
+      bufferLogs: true,
+      abortOnError: false,
+      forceCloseConnections: true,
+    });
+    statusApp.useLogger(statusApp.get(Logger));
+    statusApp.disable('x-powered-by');
+    await statusApp.listen(config.status.port, config.status.host);
+  } catch (e) {
+    await app.close();
+    throw e;
+  }
+
+  const logger = new NestLogger('Portico');
+  const mcpUrl = `${urlOf(app.getHttpServer(), config.http.host)}/mcp`;
+  const statusUrl = urlOf(statusApp.getHttpServer(), config.status.host);
+  logger.log({ mcpUrl, statusUrl, database: config.database.url ? 'postgres' : 'embedded' }, 'Portico is ready');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await statusApp.close();
+      // Stop accepting, end every stream, then let in-flight calls finish.
+      const server = app.getHttpServer();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([app.get(LegacySessionsService).closeAll(), app.get(ModernHandlerService).close()]);
+      server.closeIdleConnections();
+      await closed;
+      await app.get(AuditService).flush();
+      await app.close();
+    })());
+
+  return { app, statusApp, mcpUrl, statusUrl, close };
+}

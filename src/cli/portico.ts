@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { loadConfig } from '../config/app-config';
+import { ConfigError } from '../config/config.error';
+import { migrate } from './migrate.command';
+import { serve } from './serve.command';
+
+const USAGE = `Usage: portico [command]
+
+Commands:
+  serve     run the MCP server and the status server (default)
+  migrate   apply pending database migrations
+
+Configuration comes from the environment; see .env.example.
+`;
+
+const commands: Record<string, (config: ReturnType<typeof loadConfig>) => Promise<void>> = { serve, migrate };
+
+/** Entry point of `portico` and of `node dist/src/main.js`. */
+export async function runCli(argv: string[]): Promise<void> {
+  const name = argv[0] ?? 'serve';
+  if (name === '--help' || name === '-h' || name === 'help') {
+    process.stderr.write(USAGE);
+    return;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`Unknown command "${name}".\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  try {
+    await command(loadConfig());
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`portico: ${e.message}\nSee .env.example for every variable and its default.\n`);
+    } else {
+      process.stderr.write(`portico: ${name} failed: ${(e as Error).message ?? e}\n`);
+    }
+    process.exit(1);
+  }
+}
+
+if (require.main === module) void runCli(process.argv.slice(2));

@@ -1,0 +1,53 @@
+import type { DynamicModule } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import pino from 'pino';
+import type { AppConfig } from '../config/app-config';
+import { requestContext } from './request-context';
+
+/** pino options shared by the apps and the CLI: JSON on stderr, secrets redacted. */
+export function pinoOptions(level: string): pino.LoggerOptions {
+  return {
+    level,
+    base: { service: 'portico' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    mixin: () => {
+      const ctx = requestContext.getStore();
+      return ctx ? { requestId: ctx.requestId, sessionId: ctx.sessionId, principal: ctx.principalId } : {};
+    },
+    redact: {
+      paths: ['*.authorization', '*.token', '*.password', '*.headers.authorization', '*.headers.cookie'],
+      censor: '[redacted]',
+    },
+  };
+}
+
+/** stdout belongs to the stdio transport: every log line goes to stderr. */
+export const stderr = () => pino.destination({ fd: 2, sync: true });
+
+/** nestjs-pino with request logging; headers are never logged. */
+export function loggerModule(config: AppConfig): DynamicModule {
+  return LoggerModule.forRoot({
+    pinoHttp: [
+      {
+        ...pinoOptions(config.log.level),
+        genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id: string }).id,
+        quietReqLogger: true,
+        customAttributeKeys: { reqId: 'requestId' },
+        autoLogging: { ignore: (req: IncomingMessage) => /^\/health/.test(req.url ?? '') || req.url === '/' },
+        serializers: {
+          req: (req: { method: string; url: string; headers: Record<string, unknown>; remoteAddress?: string }) => ({
+            method: req.method,
+            url: req.url,
+            userAgent: req.headers?.['user-agent'],
+            mcpProtocolVersion: req.headers?.['mcp-protocol-version'],
+            remoteAddress: req.remoteAddress,
+          }),
+          res: (res: ServerResponse & { statusCode: number }) => ({ statusCode: res.statusCode }),
+        },
+      },
+      stderr(),
+    ],
+  });
+}

@@ -1,0 +1,30 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+
+/** Per-request values that every log line and audit row of the request carries. */
+export interface RequestContext {
+  requestId: string;
+  principalId?: string;
+  sessionId?: string;
+}
+
+export const requestContext = new AsyncLocalStorage<RequestContext>();
+
+const INCOMING_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * First middleware of both apps: takes a sane incoming `X-Request-Id` (from
+ * nginx, say) or makes one, echoes it, and opens the async context.
+ */
+export function requestContextMiddleware(req: Request, res: Response, next: NextFunction): void {
+  const incoming = req.headers['x-request-id'];
+  const requestId = typeof incoming === 'string' && INCOMING_ID.test(incoming) ? incoming : randomUUID();
+  (req as Request & { id: string }).id = requestId;
+  res.setHeader('X-Request-Id', requestId);
+  requestContext.run({ requestId }, next);
+}
+
+export function currentRequestId(): string | undefined {
+  return requestContext.getStore()?.requestId;
+}

@@ -1,0 +1,149 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigError } from './config.error';
+import { Env, envSchema } from './config.schema';
+
+/** A static bearer token from `AUTH_TOKENS` / `AUTH_TOKENS_FILE`. */
+export interface StaticToken {
+  /** Shown in logs and the audit log instead of the token. */
+  name: string;
+  token: string;
+}
+
+/** The parsed, typed configuration; built once at boot by {@link loadConfig}. */
+export interface AppConfig {
+  http: {
+    host: string;
+    port: number;
+    /** Origins allowed besides loopback ones; a present Origin outside the list gets 403. */
+    allowedOrigins: string[];
+    /** Host headers accepted when bound beyond loopback (loopback names are always accepted). */
+    allowedHosts: string[];
+    maxBodyBytes: number;
+    /** Number of reverse-proxy hops whose X-Forwarded-* headers are trusted. */
+    trustProxy: number;
+  };
+  status: { host: string; port: number };
+  dataDir: string;
+  database: { url?: string };
+  auth: { disabled: boolean; tokens: StaticToken[] };
+  sessions: { idleTtlMs: number; maxAgeMs: number; maxPerPrincipal: number; maxEvents: number };
+  tools: { timeoutMs: number };
+  log: { level: Env['LOG_LEVEL'] };
+  shutdownTimeoutMs: number;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+const MIN_TOKEN_LENGTH = 16;
+const TOKEN_NAME = /^[A-Za-z0-9_.@-]{1,64}$/;
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * Parses `AUTH_TOKENS`-style text: entries separated by commas or new lines,
+ * each `token` or `name:token`. Never echoes a token in an error.
+ */
+export function parseTokens(text: string, key: string, problems: { key: string; message: string }[]): StaticToken[] {
+  const tokens: StaticToken[] = [];
+  const entries = text
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter((s) => s && !s.startsWith('#'));
+  entries.forEach((entry, i) => {
+    const colon = entry.indexOf(':');
+    const name = colon > 0 ? entry.slice(0, colon) : `token-${i + 1}`;
+    const token = colon > 0 ? entry.slice(colon + 1) : entry;
+    if (!TOKEN_NAME.test(name)) {
+      problems.push({ key, message: `entry ${i + 1}: name must match ${TOKEN_NAME.source}` });
+    } else if (token.length < MIN_TOKEN_LENGTH) {
+      problems.push({ key, message: `entry ${i + 1} (${name}): token must be at least ${MIN_TOKEN_LENGTH} characters` });
+    } else if (/\s/.test(token)) {
+      problems.push({ key, message: `entry ${i + 1} (${name}): token must not contain white space` });
+    } else if (tokens.some((t) => t.name === name)) {
+      problems.push({ key, message: `entry ${i + 1}: duplicate name ${name}` });
+    } else {
+      tokens.push({ name, token });
+    }
+  });
+  return tokens;
+}
+
+/** Validates the environment; throws a {@link ConfigError} naming every bad key. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): AppConfig {
+  const raw = Object.fromEntries(
+    Object.keys(envSchema.shape).map((k) => [k, source[k] === '' ? undefined : source[k]]),
+  );
+  const parsed = envSchema.safeParse(raw);
+  const problems: { key: string; message: string }[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push({ key: String(issue.path[0] ?? '(env)'), message: issue.message });
+    }
+    throw new ConfigError(problems);
+  }
+  const env = parsed.data;
+
+  const tokens: StaticToken[] = [];
+  if (env.AUTH_TOKENS) tokens.push(...parseTokens(env.AUTH_TOKENS, 'AUTH_TOKENS', problems));
+  if (env.AUTH_TOKENS_FILE) {
+    try {
+      const file = resolve(cwd, env.AUTH_TOKENS_FILE);
+      tokens.push(...parseTokens(readFileSync(file, 'utf8'), 'AUTH_TOKENS_FILE', problems));
+    } catch (e) {
+      problems.push({ key: 'AUTH_TOKENS_FILE', message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? 'error'}` });
+    }
+  }
+  const names = new Set<string>();
+  for (const t of tokens) {
+    if (names.has(t.name)) problems.push({ key: 'AUTH_TOKENS', message: `token name ${t.name} is used twice` });
+    names.add(t.name);
+  }
+  if (env.AUTH_DISABLED && !isLoopback(env.HOST)) {
+    problems.push({ key: 'AUTH_DISABLED', message: `only allowed when HOST is a loopback address (HOST is ${env.HOST})` });
+  }
+  if (!isLoopback(env.HOST) && env.ALLOWED_HOSTS.length === 0) {
+    problems.push({
+      key: 'ALLOWED_HOSTS',
+      message: `required when HOST is not loopback (HOST is ${env.HOST}): list the host names clients use, e.g. mcp.example.com`,
+    });
+  }
+  for (const origin of env.ALLOWED_ORIGINS) {
+    if (!/^https?:\/\/[^/]+$/.test(origin)) {
+      problems.push({ key: 'ALLOWED_ORIGINS', message: `${origin} is not an origin like https://app.example.com` });
+    }
+  }
+  if (env.PORT !== 0 && env.PORT === env.STATUS_PORT) {
+    problems.push({ key: 'STATUS_PORT', message: 'must differ from PORT' });
+  }
+  if (env.SESSION_MAX_AGE_SECONDS < env.SESSION_IDLE_TTL_SECONDS) {
+    problems.push({ key: 'SESSION_MAX_AGE_SECONDS', message: 'must be at least SESSION_IDLE_TTL_SECONDS' });
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  return {
+    http: {
+      host: env.HOST,
+      port: env.PORT,
+      allowedOrigins: env.ALLOWED_ORIGINS,
+      allowedHosts: env.ALLOWED_HOSTS.map((h) => h.toLowerCase()),
+      maxBodyBytes: env.MAX_BODY_BYTES,
+      trustProxy: env.TRUST_PROXY,
+    },
+    status: { host: env.STATUS_HOST, port: env.STATUS_PORT },
+    dataDir: isAbsolute(env.DATA_DIR) ? env.DATA_DIR : resolve(cwd, env.DATA_DIR),
+    database: { url: env.DATABASE_URL },
+    auth: { disabled: env.AUTH_DISABLED, tokens },
+    sessions: {
+      idleTtlMs: env.SESSION_IDLE_TTL_SECONDS * 1000,
+      maxAgeMs: env.SESSION_MAX_AGE_SECONDS * 1000,
+      maxPerPrincipal: env.SESSION_MAX_PER_PRINCIPAL,
+      maxEvents: env.EVENT_STORE_MAX_EVENTS,
+    },
+    tools: { timeoutMs: env.TOOL_TIMEOUT_MS },
+    log: { level: env.LOG_LEVEL },
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  };
+}

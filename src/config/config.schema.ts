@@ -1,0 +1,59 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+/**
+ * The whole environment Portico reads, in one schema. Every variable is listed,
+ * with its default, in `.env.example`; keep the two in step.
+ */
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const list = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+const host = z
+  .string()
+  .min(1)
+  .refine((v) => isIP(v) !== 0 || /^[a-zA-Z0-9.-]+$/.test(v), 'must be an IP address or a host name');
+
+export const envSchema = z.object({
+  HOST: host.default('127.0.0.1'),
+  PORT: port(8080),
+  STATUS_HOST: host.default('127.0.0.1'),
+  STATUS_PORT: port(8081),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .optional()
+    .refine((v) => !v || /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL'),
+  AUTH_TOKENS: z.string().optional(),
+  AUTH_TOKENS_FILE: z.string().optional(),
+  AUTH_DISABLED: bool(false),
+  ALLOWED_ORIGINS: list,
+  ALLOWED_HOSTS: list,
+  MAX_BODY_BYTES: positiveInt(1024 * 1024),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  SESSION_IDLE_TTL_SECONDS: positiveInt(30 * 60),
+  SESSION_MAX_AGE_SECONDS: positiveInt(24 * 60 * 60),
+  SESSION_MAX_PER_PRINCIPAL: positiveInt(32),
+  EVENT_STORE_MAX_EVENTS: positiveInt(1000),
+  TOOL_TIMEOUT_MS: positiveInt(60_000),
+  SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+});
+
+export type Env = z.infer<typeof envSchema>;

@@ -1,0 +1,4 @@
+import { AuditEvent } from '../audit/audit-event.entity';
+
+/** Every entity; TypeORM gets this list instead of a glob. */
+export const entities = [AuditEvent];

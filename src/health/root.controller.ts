@@ -1,0 +1,19 @@
+import { Controller, Get } from '@nestjs/common';
+import { Public } from '../auth/public.decorator';
+import { PACKAGE_VERSION } from '../common/paths';
+
+/** Minimal unauthenticated liveness on the main port, for load balancers. */
+@Controller()
+export class RootController {
+  @Public()
+  @Get()
+  root() {
+    return { name: 'portico', status: 'ok', mcp: '/mcp' };
+  }
+
+  @Public()
+  @Get('health')
+  health() {
+    return { status: 'ok', version: PACKAGE_VERSION };
+  }
+}

@@ -1,0 +1,39 @@
+import type { EventStore as SdkEventStore, JSONRPCMessage } from '@modelcontextprotocol/server';
+
+/**
+ * Server-sent events kept for `Last-Event-ID` resumability, scoped by
+ * session: one session's stream can never be replayed to another (the SDK
+ * names every standalone GET stream `_GET_stream`, so an unscoped store would
+ * mix sessions). Memory by default; Redis for many instances.
+ */
+export interface EventStore {
+  storeEvent(sessionId: string, streamId: string, message: JSONRPCMessage): Promise<string>;
+  /** Sends the events of the stream `lastEventId` belongs to that came after it; returns that stream's id. */
+  replayEventsAfter(
+    sessionId: string,
+    lastEventId: string,
+    send: (eventId: string, message: JSONRPCMessage) => Promise<void>,
+  ): Promise<string>;
+  /** Forgets a session's events (session deleted or expired). */
+  deleteSession(sessionId: string): Promise<void>;
+}
+
+export const EVENT_STORE = Symbol('EVENT_STORE');
+
+/** Event ids are `<streamId>/<sequence>`, so the stream is known from the id alone. */
+export function splitEventId(eventId: string): { streamId: string; seq: number } | undefined {
+  const slash = eventId.lastIndexOf('/');
+  if (slash <= 0) return undefined;
+  const seq = Number(eventId.slice(slash + 1));
+  if (!Number.isSafeInteger(seq) || seq < 0) return undefined;
+  return { streamId: eventId.slice(0, slash), seq };
+}
+
+/** The SDK's per-transport EventStore view of one session. */
+export function sessionEventStore(store: EventStore, sessionId: string): SdkEventStore {
+  return {
+    storeEvent: (streamId, message) => store.storeEvent(sessionId, streamId, message),
+    getStreamIdForEventId: async (eventId) => splitEventId(eventId)?.streamId,
+    replayEventsAfter: (lastEventId, { send }) => store.replayEventsAfter(sessionId, lastEventId, send),
+  };
+}

@@ -1,0 +1,83 @@
+import type { SessionLimits, SessionRecord, SessionStore } from './session-store.interface';
+
+/** In-process {@link SessionStore}: one instance only; sessions end with the process. */
+export class MemorySessionStore implements SessionStore {
+  private readonly sessions = new Map<string, SessionRecord>();
+  /** principalId → session ids, oldest first. */
+  private readonly byPrincipal = new Map<string, string[]>();
+
+  constructor(
+    private readonly limits: SessionLimits,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async create(record: SessionRecord): Promise<string[]> {
+    this.sessions.set(record.id, { ...record });
+    const ids = this.byPrincipal.get(record.principalId) ?? [];
+    ids.push(record.id);
+    this.byPrincipal.set(record.principalId, ids);
+    const evicted: string[] = [];
+    while (ids.length > this.limits.maxPerPrincipal) {
+      const oldest = ids.shift()!;
+      this.sessions.delete(oldest);
+      evicted.push(oldest);
+    }
+    return evicted;
+  }
+
+  async get(id: string): Promise<SessionRecord | undefined> {
+    const record = this.alive(id);
+    return record && { ...record };
+  }
+
+  async touch(id: string): Promise<SessionRecord | undefined> {
+    const record = this.alive(id);
+    if (!record) return undefined;
+    record.lastSeenAt = this.now();
+    return { ...record };
+  }
+
+  async update(id: string, patch: Partial<Pick<SessionRecord, 'protocolVersion' | 'clientName'>>): Promise<void> {
+    const record = this.alive(id);
+    if (record) Object.assign(record, patch);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const record = this.sessions.get(id);
+    if (!record) return false;
+    this.remove(record);
+    return true;
+  }
+
+  async count(): Promise<number> {
+    this.sweep();
+    return this.sessions.size;
+  }
+
+  async ping(): Promise<void> {}
+
+  /** Drops expired sessions. */
+  sweep(): void {
+    for (const id of [...this.sessions.keys()]) this.alive(id);
+  }
+
+  private alive(id: string): SessionRecord | undefined {
+    const record = this.sessions.get(id);
+    if (!record) return undefined;
+    const now = this.now();
+    if (now - record.lastSeenAt > this.limits.idleTtlMs || now - record.createdAt > this.limits.maxAgeMs) {
+      this.remove(record);
+      return undefined;
+    }
+    return record;
+  }
+
+  private remove(record: SessionRecord): void {
+    this.sessions.delete(record.id);
+    const ids = this.byPrincipal.get(record.principalId);
+    if (!ids) return;
+    const rest = ids.filter((i) => i !== record.id);
+    if (rest.length) this.byPrincipal.set(record.principalId, rest);
+    else this.byPrincipal.delete(record.principalId);
+  }
+}

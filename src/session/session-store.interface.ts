@@ -1,0 +1,40 @@
+/** What Portico keeps about a legacy-era (2025-xx) session. */
+export interface SessionRecord {
+  id: string;
+  /** The principal that opened the session; only it may use the session. */
+  principalId: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  lastSeenAt: number;
+  protocolVersion?: string;
+  clientName?: string;
+}
+
+/**
+ * Where legacy sessions live. Implementations enforce the idle TTL (sliding on
+ * {@link touch}), the absolute TTL, and the per-principal cap (the oldest
+ * session is evicted). Memory by default; Redis for many instances.
+ */
+export interface SessionStore {
+  /** Saves a new session; returns the ids of the principal's sessions evicted to stay under the cap. */
+  create(record: SessionRecord): Promise<string[]>;
+  /** The session if it is alive, without sliding its idle TTL. */
+  get(id: string): Promise<SessionRecord | undefined>;
+  /** The session if it is alive, sliding its idle TTL. */
+  touch(id: string): Promise<SessionRecord | undefined>;
+  update(id: string, patch: Partial<Pick<SessionRecord, 'protocolVersion' | 'clientName'>>): Promise<void>;
+  /** Removes the session; true when it existed. */
+  delete(id: string): Promise<boolean>;
+  /** Live sessions (for status and metrics). */
+  count(): Promise<number>;
+  /** Throws when the store cannot be reached (readiness). */
+  ping(): Promise<void>;
+}
+
+export const SESSION_STORE = Symbol('SESSION_STORE');
+
+export interface SessionLimits {
+  idleTtlMs: number;
+  maxAgeMs: number;
+  maxPerPrincipal: number;
+}

@@ -1,0 +1,36 @@
+import { Controller, Get } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { DataSource } from 'typeorm';
+import { SessionStoreHealthIndicator } from './session-store.health';
+
+/** Terminus health on the status port: liveness (the process answers) and readiness (its dependencies do). */
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly db: TypeOrmHealthIndicator,
+    private readonly sessions: SessionStoreHealthIndicator,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  @Get()
+  @HealthCheck()
+  overall() {
+    return this.ready();
+  }
+
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([
+      () => this.db.pingCheck('database', { connection: this.dataSource, timeout: 1500 }),
+      () => this.sessions.check('sessions'),
+    ]);
+  }
+}

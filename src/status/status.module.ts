@@ -1,0 +1,34 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { INestApplication } from '@nestjs/common';
+import type { AppConfig } from '../config/app-config';
+import { loggerModule } from '../common/logger.module';
+import { SESSION_STORE } from '../session/session-store.interface';
+import { HealthController } from './health.controller';
+import { SessionStoreHealthIndicator } from './session-store.health';
+
+/**
+ * The status app: a second Nest application in the same process, on
+ * STATUS_PORT. It borrows the main app's live data source and session store
+ * (no second pool) and has no MCP, no auth guard: bind it to an internal
+ * interface.
+ */
+@Module({})
+export class StatusModule {
+  static forMainApp(main: INestApplication, config: AppConfig): DynamicModule {
+    const dataSource = main.get<DataSource>(getDataSourceToken());
+    return {
+      module: StatusModule,
+      imports: [TerminusModule.forRoot({ logger: false }), loggerModule(config)],
+      controllers: [HealthController],
+      providers: [
+        { provide: DataSource, useValue: dataSource },
+        { provide: getDataSourceToken(), useValue: dataSource },
+        { provide: SESSION_STORE, useValue: main.get(SESSION_STORE) },
+        SessionStoreHealthIndicator,
+      ],
+    };
+  }
+}

@@ -1,0 +1,62 @@
+import { hostHeaderValidation, originValidation } from '@modelcontextprotocol/express';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { JsonRpcCode, sendJsonRpcError } from '../common/json-rpc-error';
+import { requestContextMiddleware } from '../common/request-context';
+import { type AppConfig, isLoopback } from '../config/app-config';
+
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * Host names accepted in the `Host` header (DNS-rebinding protection):
+ * loopback names always (health checks from inside a container), plus
+ * ALLOWED_HOSTS, which is required when bound beyond loopback.
+ */
+export function allowedHostnames(config: AppConfig): string[] {
+  return [...LOOPBACK_NAMES, ...config.http.allowedHosts];
+}
+
+/**
+ * Origin host names accepted when a request carries `Origin` (browsers do;
+ * claude.ai's servers and CLI clients do not): the server's own host names
+ * (same-origin pages), ALLOWED_ORIGINS, and loopback pages only when the
+ * server itself is bound to loopback.
+ */
+export function allowedOriginHostnames(config: AppConfig): string[] {
+  return [
+    ...(isLoopback(config.http.host) ? LOOPBACK_NAMES : []),
+    ...config.http.allowedHosts,
+    ...config.http.allowedOrigins,
+  ];
+}
+
+/** JSON body parser with the configured limit; its errors become JSON-RPC errors. */
+function jsonBody(limit: number) {
+  const parse = express.json({ limit, type: ['application/json', 'application/*+json'] });
+  return (req: Request, res: Response, next: NextFunction) =>
+    parse(req, res, (err?: unknown) => {
+      if (!err) return next();
+      const e = err as { type?: string; status?: number };
+      if (e.type === 'entity.too.large') {
+        return sendJsonRpcError(res, 413, JsonRpcCode.InvalidRequest, `Request body exceeds the limit of ${limit} bytes`);
+      }
+      if (e.type === 'entity.parse.failed') {
+        return sendJsonRpcError(res, 400, JsonRpcCode.ParseError, 'Parse error: the body is not valid JSON');
+      }
+      return sendJsonRpcError(res, e.status && e.status < 500 ? e.status : 400, JsonRpcCode.InvalidRequest, 'Unreadable request body');
+    });
+}
+
+/**
+ * The express layer in front of Nest's routing, in order: request id and
+ * async context, Host and Origin validation (403), JSON body with a limit
+ * (413). Auth follows as Nest's global guard.
+ */
+export function applyHttpPipeline(app: NestExpressApplication, config: AppConfig): void {
+  app.set('trust proxy', config.http.trustProxy);
+  app.disable('x-powered-by');
+  app.use(requestContextMiddleware);
+  app.use(hostHeaderValidation(allowedHostnames(config)));
+  app.use(originValidation(allowedOriginHostnames(config)));
+  app.use(jsonBody(config.http.maxBodyBytes));
+}

@@ -1,0 +1,51 @@
+import { toNodeHandler, type NodeMcpRequestHandler } from '@modelcontextprotocol/node';
+import { type AuthInfo, createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { McpServerBuilder, type Principal } from '@portico/mcp-core';
+import type { Request, Response } from 'express';
+import { currentRequestId } from '../common/request-context';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+
+/**
+ * The modern era (2026-07-28) on `/mcp`: stateless, one server instance per
+ * request from the SDK's `createMcpHandler` (strict: legacy traffic never
+ * reaches it, the router sends it to the sessions).
+ */
+@Injectable()
+export class ModernHandlerService implements OnApplicationShutdown {
+  private readonly logger = new Logger('ModernHandler');
+  private readonly handler: McpHttpHandler;
+  private readonly node: NodeMcpRequestHandler;
+
+  constructor(builder: McpServerBuilder, @Inject(APP_CONFIG) config: AppConfig) {
+    this.handler = createMcpHandler(
+      (ctx) =>
+        builder.build({
+          principal: (ctx.authInfo?.extra as { principal: Principal }).principal,
+          era: 'modern',
+          requestId: currentRequestId,
+        }),
+      {
+        legacy: 'reject',
+        maxRequestBodySize: config.http.maxBodyBytes,
+        onerror: (e) => this.logger.debug({ err: e }, 'modern request rejected'),
+      },
+    );
+    this.node = toNodeHandler(this.handler, { maxRequestBodySize: config.http.maxBodyBytes });
+  }
+
+  async handle(req: Request, res: Response, principal: Principal): Promise<void> {
+    // The SDK passes `req.auth` through to the factory; the credential itself is not needed there.
+    const auth: AuthInfo = { token: '', clientId: principal.id, scopes: principal.scopes, extra: { principal } };
+    await this.node(Object.assign(req, { auth }), res, req.body);
+  }
+
+  /** Aborts in-flight modern exchanges (shutdown). */
+  close(): Promise<void> {
+    return this.handler.close();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.close();
+  }
+}
