@@ -14,7 +14,7 @@ export function pinoOptions(level: string): pino.LoggerOptions {
     formatters: { level: (label) => ({ level: label }) },
     mixin: () => {
       const ctx = requestContext.getStore();
-      return ctx ? { requestId: ctx.requestId, sessionId: ctx.sessionId, principal: ctx.principalId } : {};
+      return ctx ? { sessionId: ctx.sessionId, principal: ctx.principalId } : {};
     },
     redact: {
       paths: ['*.authorization', '*.token', '*.password', '*.headers.authorization', '*.headers.cookie'],
