@@ -37,7 +37,13 @@ export async function startPortico(config: AppConfig, modules: ModuleMetadata['i
   });
   app.useLogger(app.get(Logger));
   applyHttpPipeline(app, config);
-  await app.listen(config.http.port, config.http.host);
+  try {
+    await app.listen(config.http.port, config.http.host);
+  } catch (e) {
+    // Boot failed in a lifecycle hook (a bad tool definition, a stale schema): release what did start.
+    await app.close().catch(() => undefined);
+    throw e;
+  }
 
   let statusApp: NestExpressApplication;
   try {

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from './config.error';
+import type { z } from 'zod';
 import { Env, envSchema } from './config.schema';
 
 /** A static bearer token from `AUTH_TOKENS` / `AUTH_TOKENS_FILE`. */
@@ -15,7 +17,7 @@ export interface AppConfig {
   http: {
     host: string;
     port: number;
-    /** Origins allowed besides loopback ones; a present Origin outside the list gets 403. */
+    /** Extra Origin host names accepted (port-agnostic); a present Origin outside the allowed set gets 403. */
     allowedOrigins: string[];
     /** Host headers accepted when bound beyond loopback (loopback names are always accepted). */
     allowedHosts: string[];
@@ -38,23 +40,40 @@ export const APP_CONFIG = Symbol('APP_CONFIG');
 const MIN_TOKEN_LENGTH = 16;
 const TOKEN_NAME = /^[A-Za-z0-9_.@-]{1,64}$/;
 
+/** `https://app.example.com[:port]` or a bare host name → the host name; undefined if neither. */
+function originHostname(value: string): string | undefined {
+  if (/^https?:\/\/[^/]+$/.test(value)) {
+    try {
+      return new URL(value).hostname.toLowerCase();
+    } catch {
+      return undefined;
+    }
+  }
+  return /^[a-zA-Z0-9.-]+$/.test(value) ? value.toLowerCase() : undefined;
+}
+
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /**
  * Parses `AUTH_TOKENS`-style text: entries separated by commas or new lines,
- * each `token` or `name:token`. Never echoes a token in an error.
+ * each `token` or `name:token`; lines starting with `#` are comments. Never
+ * echoes a token in an error.
  */
 export function parseTokens(text: string, key: string, problems: { key: string; message: string }[]): StaticToken[] {
   const tokens: StaticToken[] = [];
+  // Comment lines go before the comma split, or "# a, b" would yield an entry "b".
   const entries = text
-    .split(/[,\n]/)
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('#'))
+    .flatMap((line) => line.split(','))
     .map((s) => s.trim())
     .filter((s) => s && !s.startsWith('#'));
   entries.forEach((entry, i) => {
     const colon = entry.indexOf(':');
-    const name = colon > 0 ? entry.slice(0, colon) : `token-${i + 1}`;
+    // A bare token is named after its digest: stable across restarts and sources.
+    const name = colon > 0 ? entry.slice(0, colon) : `token-${createHash('sha256').update(entry).digest('hex').slice(0, 8)}`;
     const token = colon > 0 ? entry.slice(colon + 1) : entry;
     if (!TOKEN_NAME.test(name)) {
       problems.push({ key, message: `entry ${i + 1}: name must match ${TOKEN_NAME.source}` });
@@ -73,18 +92,16 @@ export function parseTokens(text: string, key: string, problems: { key: string; 
 
 /** Validates the environment; throws a {@link ConfigError} naming every bad key. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): AppConfig {
-  const raw = Object.fromEntries(
-    Object.keys(envSchema.shape).map((k) => [k, source[k] === '' ? undefined : source[k]]),
-  );
-  const parsed = envSchema.safeParse(raw);
   const problems: { key: string; message: string }[] = [];
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      problems.push({ key: String(issue.path[0] ?? '(env)'), message: issue.message });
-    }
-    throw new ConfigError(problems);
+  // Each key on its own, so one bad value does not hide the others, and the
+  // cross-key checks below still run on every key that did parse.
+  const env: Partial<Env> = {};
+  for (const [key, schema] of Object.entries(envSchema.shape)) {
+    const value = source[key] === '' ? undefined : source[key];
+    const parsed = (schema as z.ZodType).safeParse(value);
+    if (parsed.success) (env as Record<string, unknown>)[key] = parsed.data;
+    else problems.push({ key, message: parsed.error.issues.map((i) => i.message).join('; ') });
   }
-  const env = parsed.data;
 
   const tokens: StaticToken[] = [];
   if (env.AUTH_TOKENS) tokens.push(...parseTokens(env.AUTH_TOKENS, 'AUTH_TOKENS', problems));
@@ -101,33 +118,37 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
     if (names.has(t.name)) problems.push({ key: 'AUTH_TOKENS', message: `token name ${t.name} is used twice` });
     names.add(t.name);
   }
-  if (env.AUTH_DISABLED && !isLoopback(env.HOST)) {
+  if (env.AUTH_DISABLED && env.HOST && !isLoopback(env.HOST)) {
     problems.push({ key: 'AUTH_DISABLED', message: `only allowed when HOST is a loopback address (HOST is ${env.HOST})` });
   }
-  if (!isLoopback(env.HOST) && env.ALLOWED_HOSTS.length === 0) {
+  if (env.HOST && !isLoopback(env.HOST) && env.ALLOWED_HOSTS?.length === 0) {
     problems.push({
       key: 'ALLOWED_HOSTS',
       message: `required when HOST is not loopback (HOST is ${env.HOST}): list the host names clients use, e.g. mcp.example.com`,
     });
   }
-  for (const origin of env.ALLOWED_ORIGINS) {
-    if (!/^https?:\/\/[^/]+$/.test(origin)) {
-      problems.push({ key: 'ALLOWED_ORIGINS', message: `${origin} is not an origin like https://app.example.com` });
-    }
+  const originHosts: string[] = [];
+  for (const origin of env.ALLOWED_ORIGINS ?? []) {
+    const host = originHostname(origin);
+    if (host) originHosts.push(host);
+    else problems.push({ key: 'ALLOWED_ORIGINS', message: `${origin} is neither an origin (https://app.example.com) nor a host name` });
   }
-  if (env.PORT !== 0 && env.PORT === env.STATUS_PORT) {
+  if (env.PORT && env.PORT === env.STATUS_PORT) {
     problems.push({ key: 'STATUS_PORT', message: 'must differ from PORT' });
   }
-  if (env.SESSION_MAX_AGE_SECONDS < env.SESSION_IDLE_TTL_SECONDS) {
+  if (env.SESSION_MAX_AGE_SECONDS! < env.SESSION_IDLE_TTL_SECONDS!) {
     problems.push({ key: 'SESSION_MAX_AGE_SECONDS', message: 'must be at least SESSION_IDLE_TTL_SECONDS' });
   }
   if (problems.length) throw new ConfigError(problems);
+  return toConfig(env as Env, tokens, originHosts, cwd);
+}
 
+function toConfig(env: Env, tokens: StaticToken[], originHosts: string[], cwd: string): AppConfig {
   return {
     http: {
       host: env.HOST,
       port: env.PORT,
-      allowedOrigins: env.ALLOWED_ORIGINS,
+      allowedOrigins: originHosts,
       allowedHosts: env.ALLOWED_HOSTS.map((h) => h.toLowerCase()),
       maxBodyBytes: env.MAX_BODY_BYTES,
       trustProxy: env.TRUST_PROXY,

@@ -12,6 +12,8 @@ export class MemorySessionStore implements SessionStore {
   ) {}
 
   async create(record: SessionRecord): Promise<string[]> {
+    // Expired sessions must not count toward the cap, or a live one is evicted in their place.
+    for (const id of [...(this.byPrincipal.get(record.principalId) ?? [])]) this.alive(id);
     this.sessions.set(record.id, { ...record });
     const ids = this.byPrincipal.get(record.principalId) ?? [];
     ids.push(record.id);

@@ -23,7 +23,7 @@ const convertTimeInput = z.object({
   target_timezone: timeZone.describe('IANA zone to convert to'),
   date: z
     .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, 'use YYYY-MM-DD')
+    .regex(/^[1-9]\d{3}-\d{2}-\d{2}$/, 'use YYYY-MM-DD (years 1000 to 9999)')
     .optional()
     .describe('Date in the source zone (YYYY-MM-DD); defaults to today there'),
 });

@@ -1,0 +1,215 @@
+import type { CallToolResult } from '@modelcontextprotocol/server';
+import { Logger } from '@nestjs/common';
+import { z } from 'zod';
+import type { ToolOptions } from './decorators/tool.decorator';
+import type { Principal } from './principal';
+import type { ToolContext } from './tool-context';
+import { ToolError } from './tool.error';
+import { type ToolCallEvent, ToolInvoker } from './tool.invoker';
+import { type RegisteredTool, type ToolHandler, ToolRegistry } from './tool.registry';
+
+const principal: Principal = {
+  id: 'token:ci',
+  kind: 'service',
+  displayName: 'ci',
+  scopes: ['*'],
+  authMethod: 'bearer',
+};
+
+function context(overrides: Partial<ToolContext> = {}): ToolContext {
+  return {
+    principal,
+    era: 'modern',
+    requestId: 'req-42',
+    signal: new AbortController().signal,
+    progress: async () => undefined,
+    log: async () => undefined,
+    ...overrides,
+  };
+}
+
+function register(handler: ToolHandler, definition: Partial<ToolOptions> = {}): RegisteredTool {
+  return new ToolRegistry().register({
+    name: 'lookup',
+    namespace: 'test',
+    source: 'TestTools.lookup',
+    definition: { name: 'lookup', description: 'Looks something up.', ...definition },
+    handler,
+  });
+}
+
+const text = (result: CallToolResult) => result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+
+describe('ToolInvoker', () => {
+  let invoker: ToolInvoker;
+  let events: ToolCallEvent[];
+  let logged: jest.SpyInstance;
+
+  beforeEach(() => {
+    invoker = new ToolInvoker({ server: { name: 't', version: '1' }, defaultTimeoutMs: 1000 });
+    events = [];
+    invoker.addListener({ onToolCall: (e) => events.push(e) });
+    logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+  });
+  afterEach(() => logged.mockRestore());
+
+  it('passes parsed input (with defaults) to the handler and returns a string as text', async () => {
+    const handler = jest.fn((input: unknown) => `found ${JSON.stringify(input)}`);
+    const tool = register(handler, { input: z.object({ id: z.number(), lang: z.string().default('en') }) });
+
+    const result = await invoker.invoke(tool, { id: 7 }, context());
+
+    expect(result).toEqual({ content: [{ type: 'text', text: 'found {"id":7,"lang":"en"}' }] });
+    expect(result.isError).toBeUndefined();
+    expect(events.map((e) => e.outcome)).toEqual(['ok']);
+  });
+
+  it('rejects invalid input with a message naming the field, without calling the handler', async () => {
+    const handler = jest.fn(() => 'never');
+    const tool = register(handler, { input: z.object({ project_id: z.number() }) });
+
+    const result = await invoker.invoke(tool, { project_id: 'forty-two' }, context());
+
+    expect(result.isError).toBe(true);
+    expect(text(result)).toContain('Invalid arguments for lookup');
+    expect(text(result)).toContain('project_id');
+    expect(handler).not.toHaveBeenCalled();
+    expect(events.map((e) => e.outcome)).toEqual(['invalid_input']);
+  });
+
+  it('shows the message of a ToolError', async () => {
+    const tool = register(() => {
+      throw new ToolError('project 42 not found');
+    });
+
+    const result = await invoker.invoke(tool, {}, context());
+
+    expect(result).toEqual({ content: [{ type: 'text', text: 'project 42 not found' }], isError: true });
+    expect(events[0]).toMatchObject({ outcome: 'tool_error', errorMessage: 'project 42 not found' });
+  });
+
+  it('hides the message of any other error, refers to the request id, and logs the details', async () => {
+    const tool = register(async () => {
+      throw new Error('connect to postgres://admin:hunter2@db failed');
+    });
+
+    const result = await invoker.invoke(tool, {}, context({ requestId: 'req-42' }));
+
+    expect(result.isError).toBe(true);
+    expect(text(result)).toContain('lookup failed with an internal error');
+    expect(text(result)).toContain('req-42');
+    expect(text(result)).not.toContain('hunter2');
+    expect(events[0].outcome).toBe('error');
+    expect(events[0].errorMessage).not.toContain('hunter2');
+    expect(logged).toHaveBeenCalledWith(
+      expect.objectContaining({ err: expect.objectContaining({ message: expect.stringContaining('hunter2') }) }),
+      'tool failed',
+    );
+  });
+
+  it('times out a handler that runs longer than its timeoutMs, aborting its signal', async () => {
+    let handlerSignal: AbortSignal | undefined;
+    const tool = register(
+      (_input, ctx) => {
+        handlerSignal = ctx.signal;
+        return new Promise(() => undefined); // never settles
+      },
+      { timeoutMs: 20 },
+    );
+
+    const result = await invoker.invoke(tool, {}, context());
+
+    expect(result.isError).toBe(true);
+    expect(text(result)).toContain('lookup timed out');
+    expect(events[0].outcome).toBe('timeout');
+    expect(handlerSignal?.aborted).toBe(true);
+  });
+
+  it('reports a client abort as cancelled and aborts the handler signal', async () => {
+    const client = new AbortController();
+    let handlerSignal: AbortSignal | undefined;
+    const tool = register((_input, ctx) => {
+      handlerSignal = ctx.signal;
+      queueMicrotask(() => client.abort());
+      return new Promise(() => undefined);
+    });
+
+    const result = await invoker.invoke(tool, {}, context({ signal: client.signal }));
+
+    expect(result.isError).toBe(true);
+    expect(text(result)).toContain('lookup was cancelled');
+    expect(events[0].outcome).toBe('cancelled');
+    expect(handlerSignal?.aborted).toBe(true);
+  });
+
+  describe('with an output schema', () => {
+    const output = z.object({ id: z.number(), title: z.string() });
+
+    it('returns a matching object as structured content and the same JSON as text', async () => {
+      const tool = register(() => ({ id: 42, title: 'Fix login' }), { output });
+
+      const result = await invoker.invoke(tool, {}, context());
+
+      expect(result.isError).toBeUndefined();
+      expect(result.structuredContent).toEqual({ id: 42, title: 'Fix login' });
+      expect(JSON.parse(text(result))).toEqual(result.structuredContent);
+      expect(events[0].outcome).toBe('ok');
+    });
+
+    it('turns a non-matching object into a generic internal error', async () => {
+      const tool = register(() => ({ id: 'not-a-number', title: 'Fix login' }), { output });
+
+      const result = await invoker.invoke(tool, {}, context());
+
+      expect(result.isError).toBe(true);
+      expect(result.structuredContent).toBeUndefined();
+      expect(text(result)).toContain('lookup failed with an internal error');
+      expect(text(result)).not.toContain('not-a-number');
+      expect(events[0].outcome).toBe('error');
+    });
+  });
+
+  it('passes a full CallToolResult through and JSON-encodes other values', async () => {
+    const full: CallToolResult = { content: [{ type: 'text', text: 'as is' }] };
+
+    expect(await invoker.invoke(register(() => full), {}, context())).toBe(full);
+    expect(text(await invoker.invoke(register(() => ({ a: 1 })), {}, context()))).toBe('{"a":1}');
+  });
+
+  it('reports exactly one event per call with the caller and a duration', async () => {
+    const tool = register(() => 'ok');
+
+    await invoker.invoke(tool, {}, context({ era: 'legacy', sessionId: 'sess-1', requestId: 'req-7' }));
+
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      tool: 'lookup',
+      namespace: 'test',
+      principal,
+      era: 'legacy',
+      sessionId: 'sess-1',
+      requestId: 'req-7',
+      outcome: 'ok',
+    });
+    expect(events[0].errorMessage).toBeUndefined();
+    expect(events[0].startedAt).toBeInstanceOf(Date);
+    expect(events[0].durationMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('still answers and notifies later listeners when a listener throws', async () => {
+    const later: ToolCallEvent[] = [];
+    const first = new ToolInvoker({ server: { name: 't', version: '1' }, defaultTimeoutMs: 1000 });
+    first.addListener({
+      onToolCall: () => {
+        throw new Error('audit is down');
+      },
+    });
+    first.addListener({ onToolCall: (e) => later.push(e) });
+
+    const result = await first.invoke(register(() => 'fine'), {}, context());
+
+    expect(text(result)).toBe('fine');
+    expect(later).toHaveLength(1);
+    expect(logged).toHaveBeenCalledWith(expect.objectContaining({ tool: 'lookup' }), 'tool call listener failed');
+  });
+});

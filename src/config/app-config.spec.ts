@@ -1,0 +1,231 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { loadConfig } from './app-config';
+import { ConfigError } from './config.error';
+
+const CWD = '/srv/portico';
+const ALICE = 'alice-token-0123456789';
+const BOB = 'bob-token-0123456789ab';
+
+/** The ConfigError `loadConfig(env)` throws; fails the test when it does not throw one. */
+function configError(env: Record<string, string>, cwd = CWD): ConfigError {
+  try {
+    loadConfig(env, cwd);
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('expected loadConfig to throw a ConfigError');
+}
+
+const keysOf = (e: ConfigError) => e.problems.map((p) => p.key);
+
+describe('loadConfig', () => {
+  it('applies the documented defaults to an empty environment', () => {
+    const config = loadConfig({}, CWD);
+
+    expect(config.http.host).toBe('127.0.0.1');
+    expect(config.http.port).toBe(8080);
+    expect(config.status).toEqual({ host: '127.0.0.1', port: 8081 });
+    expect(config.http.maxBodyBytes).toBe(1_048_576);
+    expect(config.dataDir).toBe('/srv/portico/data');
+    expect(config.auth).toEqual({ disabled: false, tokens: [] });
+    expect(config.log.level).toBe('info');
+  });
+
+  it('resolves a relative DATA_DIR against cwd and keeps an absolute one', () => {
+    expect(loadConfig({ DATA_DIR: 'var/state' }, CWD).dataDir).toBe('/srv/portico/var/state');
+    expect(loadConfig({ DATA_DIR: '/var/lib/portico' }, CWD).dataDir).toBe('/var/lib/portico');
+  });
+
+  it('treats empty-string values as unset', () => {
+    const config = loadConfig(
+      { HOST: '', PORT: '', STATUS_PORT: '', LOG_LEVEL: '', AUTH_DISABLED: '', DATA_DIR: '', AUTH_TOKENS: '' },
+      CWD,
+    );
+
+    expect(config.http.host).toBe('127.0.0.1');
+    expect(config.http.port).toBe(8080);
+    expect(config.status.port).toBe(8081);
+    expect(config.log.level).toBe('info');
+    expect(config.auth).toEqual({ disabled: false, tokens: [] });
+    expect(config.dataDir).toBe('/srv/portico/data');
+  });
+
+  it('lists every bad variable in one ConfigError', () => {
+    const error = configError({ PORT: 'abc', LOG_LEVEL: 'loud', AUTH_DISABLED: 'maybe' });
+
+    expect(keysOf(error).sort()).toEqual(['AUTH_DISABLED', 'LOG_LEVEL', 'PORT']);
+    for (const key of ['PORT', 'LOG_LEVEL', 'AUTH_DISABLED']) expect(error.message).toContain(`${key}:`);
+    expect(error.message).toContain('AUTH_DISABLED: must be true or false');
+  });
+
+  it('reports a bad value and a cross-key problem together', () => {
+    const error = configError({ PORT: 'abc', HOST: '0.0.0.0' });
+    expect(keysOf(error)).toEqual(expect.arrayContaining(['PORT', 'ALLOWED_HOSTS']));
+  });
+
+  it('takes ALLOWED_ORIGINS as origins or host names and keeps the host names', () => {
+    const config = loadConfig({ ALLOWED_ORIGINS: 'https://App.Example.com, inspector.example.org,http://10.0.0.5:6274' }, CWD);
+    expect(config.http.allowedOrigins).toEqual(['app.example.com', 'inspector.example.org', '10.0.0.5']);
+    expect(keysOf(configError({ ALLOWED_ORIGINS: 'https://app.example.com/path' }))).toEqual(['ALLOWED_ORIGINS']);
+  });
+
+  it('accepts the boolean spellings for AUTH_DISABLED', () => {
+    for (const on of ['true', '1', 'yes']) expect(loadConfig({ AUTH_DISABLED: on }, CWD).auth.disabled).toBe(true);
+    for (const off of ['false', '0', 'no']) expect(loadConfig({ AUTH_DISABLED: off }, CWD).auth.disabled).toBe(false);
+  });
+
+  describe('AUTH_TOKENS', () => {
+    it('reads name:token and bare entries separated by commas or new lines', () => {
+      const config = loadConfig({ AUTH_TOKENS: ` alice:${ALICE} ,\n${BOB}\n` }, CWD);
+
+      expect(config.auth.tokens).toEqual([
+        { name: 'alice', token: ALICE },
+        { name: `token-${createHash('sha256').update(BOB).digest('hex').slice(0, 8)}`, token: BOB },
+      ]);
+    });
+
+    it('names bare tokens by digest, so bare tokens from AUTH_TOKENS and the file never collide', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'portico-config-'));
+      try {
+        writeFileSync(join(dir, 'tokens'), `${BOB}\n`);
+        const config = loadConfig({ AUTH_TOKENS: ALICE, AUTH_TOKENS_FILE: join(dir, 'tokens') }, CWD);
+        const names = config.auth.tokens.map((t) => t.name);
+        expect(names).toHaveLength(2);
+        expect(new Set(names).size).toBe(2);
+        for (const name of names) expect(name).toMatch(/^token-[0-9a-f]{8}$/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('rejects a too-short token without echoing it', () => {
+      const error = configError({ AUTH_TOKENS: `alice:${ALICE},bob:s3cr3t-short` });
+
+      expect(keysOf(error)).toEqual(['AUTH_TOKENS']);
+      expect(error.message).toContain('entry 2 (bob): token must be at least 16 characters');
+      expect(error.message).not.toContain('s3cr3t-short');
+      expect(error.message).not.toContain(ALICE);
+    });
+
+    it('rejects a short bare token without echoing it', () => {
+      const error = configError({ AUTH_TOKENS: 'tinysecret' });
+
+      expect(error.message).toContain('AUTH_TOKENS: entry 1');
+      expect(error.message).not.toContain('tinysecret');
+    });
+
+    it('rejects a name used twice', () => {
+      const error = configError({ AUTH_TOKENS: `ci:${ALICE},ci:${BOB}` });
+
+      expect(keysOf(error)).toEqual(['AUTH_TOKENS']);
+      expect(error.message).toContain('duplicate name ci');
+      expect(error.message).not.toContain(BOB);
+    });
+
+    it('rejects a token containing white space', () => {
+      const error = configError({ AUTH_TOKENS: 'ci:abcdefgh ijklmnopq' });
+
+      expect(error.message).toContain('entry 1 (ci): token must not contain white space');
+      expect(error.message).not.toContain('ijklmnopq');
+    });
+  });
+
+  describe('AUTH_TOKENS_FILE', () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'portico-config-'));
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('reads tokens from the file, resolved against cwd, skipping comment lines', () => {
+      writeFileSync(join(dir, 'tokens'), `# CI tokens, rotated monthly\nci:${ALICE}\n\nops:${BOB}\n`);
+
+      const config = loadConfig({ AUTH_TOKENS_FILE: 'tokens' }, dir);
+
+      expect(config.auth.tokens).toEqual([
+        { name: 'ci', token: ALICE },
+        { name: 'ops', token: BOB },
+      ]);
+    });
+
+    it('never takes text after a comma in a comment line for a token', () => {
+      writeFileSync(join(dir, 'tokens'), `# owner ops,see-https://wiki.example.com/portico\nci:${ALICE}\n`);
+
+      expect(loadConfig({ AUTH_TOKENS_FILE: 'tokens' }, dir).auth.tokens).toEqual([{ name: 'ci', token: ALICE }]);
+    });
+
+    it('adds file tokens to AUTH_TOKENS and rejects a name found in both', () => {
+      writeFileSync(join(dir, 'tokens'), `ops:${BOB}\n`);
+      expect(loadConfig({ AUTH_TOKENS: `ci:${ALICE}`, AUTH_TOKENS_FILE: join(dir, 'tokens') }, CWD).auth.tokens).toEqual([
+        { name: 'ci', token: ALICE },
+        { name: 'ops', token: BOB },
+      ]);
+
+      writeFileSync(join(dir, 'tokens'), `ci:${BOB}\n`);
+      const error = configError({ AUTH_TOKENS: `ci:${ALICE}`, AUTH_TOKENS_FILE: join(dir, 'tokens') });
+      expect(error.message).toContain('token name ci is used twice');
+    });
+
+    it('reports a missing file by its error code', () => {
+      const error = configError({ AUTH_TOKENS_FILE: join(dir, 'absent') });
+
+      expect(error.problems).toEqual([{ key: 'AUTH_TOKENS_FILE', message: 'cannot read: ENOENT' }]);
+    });
+
+    it('reports a path it cannot read as a file', () => {
+      const error = configError({ AUTH_TOKENS_FILE: dir });
+
+      expect(error.problems).toEqual([{ key: 'AUTH_TOKENS_FILE', message: 'cannot read: EISDIR' }]);
+    });
+  });
+
+  describe('network exposure', () => {
+    it('refuses AUTH_DISABLED when HOST is not loopback', () => {
+      const error = configError({ AUTH_DISABLED: 'true', HOST: '0.0.0.0', ALLOWED_HOSTS: 'mcp.example.com' });
+
+      expect(keysOf(error)).toEqual(['AUTH_DISABLED']);
+      expect(error.message).toContain('HOST is 0.0.0.0');
+    });
+
+    it('allows AUTH_DISABLED on loopback hosts', () => {
+      for (const HOST of ['127.0.0.1', 'localhost', '::1']) {
+        expect(loadConfig({ AUTH_DISABLED: 'true', HOST }, CWD).auth.disabled).toBe(true);
+      }
+    });
+
+    it('refuses HOST=0.0.0.0 without ALLOWED_HOSTS', () => {
+      const error = configError({ HOST: '0.0.0.0' });
+
+      expect(keysOf(error)).toEqual(['ALLOWED_HOSTS']);
+    });
+
+    it('accepts HOST=0.0.0.0 with ALLOWED_HOSTS, lower-cased', () => {
+      const config = loadConfig({ HOST: '0.0.0.0', ALLOWED_HOSTS: 'MCP.example.com, api.example.com' }, CWD);
+
+      expect(config.http.allowedHosts).toEqual(['mcp.example.com', 'api.example.com']);
+    });
+
+    it('refuses PORT equal to STATUS_PORT', () => {
+      const error = configError({ PORT: '9000', STATUS_PORT: '9000' });
+
+      expect(keysOf(error)).toEqual(['STATUS_PORT']);
+      expect(error.message).toContain('must differ from PORT');
+    });
+
+    it('allows both ports to be 0 (random ports)', () => {
+      const config = loadConfig({ PORT: '0', STATUS_PORT: '0' }, CWD);
+
+      expect([config.http.port, config.status.port]).toEqual([0, 0]);
+    });
+
+    it('lists several semantic problems together', () => {
+      const error = configError({ HOST: '0.0.0.0', AUTH_DISABLED: 'true', PORT: '9000', STATUS_PORT: '9000' });
+
+      expect(keysOf(error).sort()).toEqual(['ALLOWED_HOSTS', 'AUTH_DISABLED', 'STATUS_PORT']);
+    });
+  });
+});

@@ -1,0 +1,105 @@
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Module } from '@nestjs/common';
+import { Tool, ToolProvider } from '@portico/mcp-core';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bootPortico } from '../support/portico';
+import { spawnPortico } from '../support/process';
+
+@ToolProvider({ namespace: 'clock' })
+class ClashingTools {
+  @Tool({ name: 'get_current_time', description: 'Another tool with a taken name.' })
+  now() {
+    return 'noon';
+  }
+}
+
+@Module({ providers: [ClashingTools] })
+class ClashingModule {}
+
+describe('booting Portico', () => {
+  const dirs: string[] = [];
+  const tempDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portico-boot-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  it('fails on a bad configuration, naming every bad key, without a stack trace', async () => {
+    const run = spawnPortico({ DATA_DIR: tempDir(), PORT: 'eighty', LOG_LEVEL: 'loud', AUTH_DISABLED: 'maybe', HOST: '0.0.0.0' });
+    expect(await run.exited).toBe(1);
+    const err = run.stderr();
+    for (const key of ['PORT', 'LOG_LEVEL', 'AUTH_DISABLED']) expect(err).toMatch(new RegExp(`- ${key}: `));
+    expect(err).not.toMatch(/\n\s+at /);
+    expect(run.stdout()).toBe('');
+  });
+
+  it('refuses to boot when two providers declare the same tool name, naming both', async () => {
+    await expect(bootPortico({}, [ClashingModule])).rejects.toThrow(
+      /Duplicate tool name "get_current_time": declared by TimeTools\.getCurrentTime and by ClashingTools\.now/,
+    );
+  });
+
+  it('first start: generates a token, prints it once with a client config, serves /mcp with it, and stops cleanly on SIGTERM', async () => {
+    const dataDir = tempDir();
+    const env = { DATA_DIR: dataDir, PORT: '0', STATUS_PORT: '0' };
+    const first = spawnPortico(env);
+    try {
+      const [, token] = await first.waitFor(/^\s+(ptc_[A-Za-z0-9_-]{43})$/m);
+      const [, url] = await first.waitFor(/claude mcp add --transport http portico (http:\/\/127\.0\.0\.1:\d+\/mcp) --header "Authorization: Bearer ptc_/);
+      expect(first.stderr()).toContain('"mcpServers"');
+      expect(statSync(join(dataDir, 'auth-token')).mode & 0o777).toBe(0o600);
+      expect(first.stdout()).toBe('');
+
+      // A legacy client holding a GET stream open: shutdown must end it, not wait for it.
+      const legacy = new Client({ name: 'boot-legacy', version: '1' });
+      await legacy.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+      const result = await legacy.callTool({ name: 'get_current_time', arguments: {} });
+      expect((result.structuredContent as { timezone: string }).timezone).toBe('UTC');
+
+      const started = Date.now();
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(first.stderr()).toMatch(/"msg":"stopped"/);
+      await legacy.close().catch(() => undefined);
+    } finally {
+      first.child.kill('SIGKILL');
+    }
+
+    // Second start: same token from the file, not printed again.
+    const second = spawnPortico(env);
+    try {
+      const [, url] = await second.waitFor(/"mcpUrl":"(http:\/\/127\.0\.0\.1:\d+\/mcp)"/);
+      expect(second.stderr()).not.toMatch(/ptc_[A-Za-z0-9_-]{43}/);
+      const token = require('node:fs').readFileSync(join(dataDir, 'auth-token'), 'utf8').trim();
+      const client = new V1Client({ name: 'boot-v1', version: '1' });
+      await client.connect(new V1Transport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+      expect((await client.listTools()).tools.map((t) => t.name)).toContain('convert_time');
+      await client.close();
+      second.child.kill('SIGINT');
+      expect(await second.exited).toBe(0);
+    } finally {
+      second.child.kill('SIGKILL');
+    }
+  });
+
+  it('runs without auth only when asked, on loopback, with a warning', async () => {
+    const run = spawnPortico({ DATA_DIR: tempDir(), PORT: '0', STATUS_PORT: '0', AUTH_DISABLED: 'true' });
+    try {
+      await run.waitFor(/AUTH_DISABLED=true/);
+      const [, url] = await run.waitFor(/"mcpUrl":"(http:\/\/127\.0\.0\.1:\d+\/mcp)"/);
+      const client = new V1Client({ name: 'boot-anon', version: '1' });
+      await client.connect(new V1Transport(new URL(url)));
+      expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+      await client.close();
+    } finally {
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+    }
+  });
+});
