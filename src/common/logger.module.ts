@@ -5,6 +5,17 @@ import pino from 'pino';
 import type { AppConfig } from '../config/app-config';
 import { requestContext } from './request-context';
 
+const SECRET_PARAM = /token|key|secret|password|passwd|code|auth|signature/i;
+
+/** The URL with the values of secret-looking query parameters replaced. */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = new URLSearchParams(url.slice(q + 1));
+  for (const key of [...params.keys()]) if (SECRET_PARAM.test(key)) params.set(key, '[redacted]');
+  return `${url.slice(0, q)}?${params.toString()}`;
+}
+
 /** pino options shared by the apps and the CLI: JSON on stderr, secrets redacted. */
 export function pinoOptions(level: string): pino.LoggerOptions {
   return {
@@ -39,7 +50,7 @@ export function loggerModule(config: AppConfig): DynamicModule {
         serializers: {
           req: (req: { method: string; url: string; headers: Record<string, unknown>; remoteAddress?: string }) => ({
             method: req.method,
-            url: req.url,
+            url: redactUrl(req.url),
             userAgent: req.headers?.['user-agent'],
             mcpProtocolVersion: req.headers?.['mcp-protocol-version'],
             remoteAddress: req.remoteAddress,

@@ -1,4 +1,5 @@
 import { hostHeaderValidation, originValidation } from '@modelcontextprotocol/express';
+import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { JsonRpcCode, sendJsonRpcError } from '../common/json-rpc-error';
@@ -30,6 +31,17 @@ export function allowedOriginHostnames(config: AppConfig): string[] {
   ];
 }
 
+/** Runs an SDK validator and leaves a trace of what it refused (DNS-rebinding attempts, stray browsers). */
+function logged(header: 'Host' | 'Origin', validate: (req: Request, res: Response, next: NextFunction) => void) {
+  const logger = new Logger('HttpPipeline');
+  return (req: Request, res: Response, next: NextFunction) => {
+    validate(req, res, next);
+    if (res.headersSent) {
+      logger.warn({ [header.toLowerCase()]: req.headers[header.toLowerCase()], method: req.method, url: req.path }, `request refused: ${header} not allowed`);
+    }
+  };
+}
+
 /** JSON body parser with the configured limit; its errors become JSON-RPC errors. */
 function jsonBody(limit: number) {
   const parse = express.json({ limit, type: ['application/json', 'application/*+json'] });
@@ -56,7 +68,7 @@ export function applyHttpPipeline(app: NestExpressApplication, config: AppConfig
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
   app.use(requestContextMiddleware);
-  app.use(hostHeaderValidation(allowedHostnames(config)));
-  app.use(originValidation(allowedOriginHostnames(config)));
+  app.use(logged('Host', hostHeaderValidation(allowedHostnames(config))));
+  app.use(logged('Origin', originValidation(allowedOriginHostnames(config))));
   app.use(jsonBody(config.http.maxBodyBytes));
 }

@@ -6,6 +6,8 @@ import { Tool, ToolProvider } from '@portico/mcp-core';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../../src/database/data-source-options';
 import { bootPortico } from '../support/portico';
 import { spawnPortico } from '../support/process';
 
@@ -57,16 +59,25 @@ describe('booting Portico', () => {
 
       // A legacy client holding a GET stream open: shutdown must end it, not wait for it.
       const legacy = new Client({ name: 'boot-legacy', version: '1' });
-      await legacy.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+      const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } });
+      await legacy.connect(transport);
+      const sessionId = transport.sessionId!;
       const result = await legacy.callTool({ name: 'get_current_time', arguments: {} });
       expect((result.structuredContent as { timezone: string }).timezone).toBe('UTC');
 
+      // SIGTERM right after the call: the audit row must still reach the database.
       const started = Date.now();
       first.child.kill('SIGTERM');
       expect(await first.exited).toBe(0);
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(first.stderr()).toMatch(/"msg":"stopped"/);
       await legacy.close().catch(() => undefined);
+
+      const db = new DataSource(dataSourceOptions({ database: { url: process.env.DATABASE_URL }, dataDir }).options);
+      await db.initialize();
+      const rows = await db.query(`SELECT tool, outcome, principal_id FROM audit_events WHERE session_id = $1`, [sessionId]);
+      await db.destroy();
+      expect(rows).toEqual([{ tool: 'get_current_time', outcome: 'ok', principal_id: 'token:bootstrap' }]);
     } finally {
       first.child.kill('SIGKILL');
     }
@@ -101,5 +112,32 @@ describe('booting Portico', () => {
       run.child.kill('SIGTERM');
       expect(await run.exited).toBe(0);
     }
+  });
+
+  it('logs JSON lines on stderr with request ids, and never a token', async () => {
+    const token = 'ci-secret-token-5f2b9c1e7a';
+    const wrong = 'wrong-secret-token-8d3e6a0b4c';
+    const run = spawnPortico({ DATA_DIR: tempDir(), PORT: '0', STATUS_PORT: '0', LOG_LEVEL: 'trace', AUTH_TOKENS: `ci:${token}` });
+    try {
+      const [, url] = await run.waitFor(/"mcpUrl":"(http:\/\/127\.0\.0\.1:\d+\/mcp)"/);
+      const client = new V1Client({ name: 'boot-logs', version: '1' });
+      await client.connect(new V1Transport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+      await client.callTool({ name: 'get_current_time', arguments: { timezone: 'Europe/Paris' } });
+      await client.close();
+      const bad = await fetch(url, { method: 'POST', headers: { Authorization: `Bearer ${wrong}`, 'Content-Type': 'application/json' }, body: '{}' });
+      expect(bad.status).toBe(401);
+      const query = await fetch(`${url}?access_token=${wrong}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+      expect(query.status).toBe(401);
+    } finally {
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+    }
+    const lines = run.stderr().trim().split('\n');
+    const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.filter((r) => r.msg === 'request completed').length).toBeGreaterThanOrEqual(4);
+    for (const r of records.filter((r) => r.msg === 'request completed')) expect(r.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(run.stderr()).not.toContain(token);
+    expect(run.stderr()).not.toContain(wrong);
+    expect(run.stdout()).toBe('');
   });
 });
