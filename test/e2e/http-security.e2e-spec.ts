@@ -11,6 +11,29 @@ const initialize = {
 };
 const listTools = { jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} };
 
+/** Reads an SSE GET stream for up to `ms` milliseconds and returns what arrived. */
+async function readSse(url: string, headers: Record<string, string>, ms = 500): Promise<string> {
+  const controller = new AbortController();
+  const res = await fetch(url, { headers: { ...headers, Accept: 'text/event-stream' }, signal: controller.signal });
+  expect(res.status).toBe(200);
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  const timer = setTimeout(() => controller.abort(), ms);
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch {
+    // aborted: the stream stays open by design
+  } finally {
+    clearTimeout(timer);
+  }
+  return text;
+}
+
 /** The HTTP edge of /mcp as a hostile or confused client meets it: raw requests, exact status codes. */
 describe('/mcp HTTP edge', () => {
   let portico: TestPortico;
@@ -155,6 +178,25 @@ describe('/mcp HTTP edge', () => {
       expect(del.status).toBe(200);
       const reuse = await post(listTools, inSession(TOKENS.alice, id));
       expect(reuse.status).toBe(404);
+    });
+
+    it('replays missed events on GET with Last-Event-ID, only to the session that owns them', async () => {
+      const id = await openSession(TOKENS.alice);
+      const call = await post({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'get_current_time', arguments: { timezone: 'UTC' } } }, inSession(TOKENS.alice, id));
+      expect(call.headers.get('content-type')).toContain('text/event-stream');
+      const events = (await call.text()).split('\n').filter((l) => l.startsWith('id: ')).map((l) => l.slice(4));
+      expect(events.length).toBeGreaterThanOrEqual(2);
+      const priming = events[0];
+
+      // As if the connection had dropped after the priming event: the result comes back.
+      const replay = await readSse(url, { ...inSession(TOKENS.alice, id), 'Last-Event-ID': priming });
+      expect(replay).toContain(`id: ${events[1]}`);
+      expect(replay).toMatch(/"id":7/);
+
+      // Another session of the same principal presenting that event id gets nothing of it.
+      const other = await openSession(TOKENS.alice);
+      const foreign = await readSse(url, { ...inSession(TOKENS.alice, other), 'Last-Event-ID': priming });
+      expect(foreign).not.toMatch(/"id":7/);
     });
 
     it('answers an unsupported MCP-Protocol-Version with 400', async () => {
