@@ -33,6 +33,7 @@ export class AppModule {
             instructions: 'Portico serves tools from this organisation\'s systems. Every call is recorded in an audit log.',
           },
           defaultTimeoutMs: config.tools.timeoutMs,
+          requestState: config.requestState,
         }),
         SessionModule,
         AuthModule,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from './config.error';
@@ -31,6 +31,8 @@ export interface AppConfig {
   auth: { disabled: boolean; tokens: StaticToken[] };
   sessions: { idleTtlMs: number; maxAgeMs: number; maxPerPrincipal: number; maxEvents: number };
   tools: { timeoutMs: number };
+  /** Signs the requestState of multi-round tool calls; random per process unless configured. */
+  requestState: { key: Uint8Array; ttlSeconds: number; configured: boolean };
   log: { level: Env['LOG_LEVEL'] };
   shutdownTimeoutMs: number;
 }
@@ -164,6 +166,11 @@ function toConfig(env: Env, tokens: StaticToken[], originHosts: string[], cwd: s
       maxEvents: env.EVENT_STORE_MAX_EVENTS,
     },
     tools: { timeoutMs: env.TOOL_TIMEOUT_MS },
+    requestState: {
+      key: env.REQUEST_STATE_KEY ? new TextEncoder().encode(env.REQUEST_STATE_KEY) : randomBytes(32),
+      ttlSeconds: env.REQUEST_STATE_TTL_SECONDS,
+      configured: Boolean(env.REQUEST_STATE_KEY),
+    },
     log: { level: env.LOG_LEVEL },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   };

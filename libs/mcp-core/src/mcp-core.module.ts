@@ -2,9 +2,9 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { MCP_CORE_OPTIONS, type McpCoreOptions } from './mcp-core.options';
 import { McpServerBuilder } from './mcp-server.builder';
-import { ToolExplorer } from './tool.explorer';
+import { McpExplorer } from './mcp.explorer';
+import { McpRegistry } from './mcp.registry';
 import { ToolInvoker } from './tool.invoker';
-import { ToolRegistry } from './tool.registry';
 
 /** Discovery, registry, invoker and server builder. Import once, in the root module. */
 @Global()
@@ -14,8 +14,8 @@ export class McpCoreModule {
     return {
       module: McpCoreModule,
       imports: [DiscoveryModule],
-      providers: [{ provide: MCP_CORE_OPTIONS, useValue: options }, ToolRegistry, ToolExplorer, ToolInvoker, McpServerBuilder],
-      exports: [ToolRegistry, ToolInvoker, McpServerBuilder],
+      providers: [{ provide: MCP_CORE_OPTIONS, useValue: options }, McpRegistry, McpExplorer, ToolInvoker, McpServerBuilder],
+      exports: [McpRegistry, ToolInvoker, McpServerBuilder],
     };
   }
 }

@@ -1,58 +1,243 @@
-import { McpServer, type ServerContext, type StandardSchemaWithJSON } from '@modelcontextprotocol/server';
-import { Inject, Injectable } from '@nestjs/common';
-import type { z } from 'zod';
+import {
+  completable,
+  createRequestStateCodec,
+  type GetPromptResult,
+  isInputRequiredResult,
+  McpServer,
+  ProtocolError,
+  ProtocolErrorCode,
+  type ReadResourceResult,
+  type RequestStateCodec,
+  ResourceTemplate as SdkResourceTemplate,
+  type ServerContext,
+  type StandardSchemaWithJSON,
+} from '@modelcontextprotocol/server';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { z } from 'zod';
+import type { McpContext, ToolContext, ToolLogLevel } from './context';
+import { listPage } from './list-page';
 import { MCP_CORE_OPTIONS, type McpCoreOptions } from './mcp-core.options';
+import {
+  McpRegistry,
+  type RegisteredPrompt,
+  type RegisteredResource,
+  type RegisteredResourceTemplate,
+  type RegisteredTool,
+} from './mcp.registry';
 import { hasScopes, type Principal } from './principal';
-import type { ToolContext, ToolLogLevel } from './tool-context';
+import { ToolError } from './tool.error';
 import { ToolInvoker } from './tool.invoker';
-import { type RegisteredTool, ToolRegistry } from './tool.registry';
 
 export interface BuildServerOptions {
   principal: Principal;
-  era: ToolContext['era'];
+  era: McpContext['era'];
   sessionId?: string;
-  /** Reads the current HTTP request id (from async context) when a call starts. */
+  /** Reads the current HTTP request id (from async context) when a request starts. */
   requestId?: () => string | undefined;
 }
 
+interface ServerState {
+  options: BuildServerOptions;
+  /** `tool:name`, `resource:name`, `prompt:name` already registered on this server. */
+  registered: Set<string>;
+  /** Resource URIs the client subscribed to (legacy `resources/subscribe`). */
+  subscriptions: Set<string>;
+}
+
+const DEFAULT_PAGE_SIZE = 100;
+
 /**
- * Builds an SDK `McpServer` holding the tools a principal may use. Modern
- * traffic gets one per request, a legacy session one per session.
+ * Builds SDK `McpServer`s from the {@link McpRegistry}, holding what a
+ * principal may use: modern traffic gets one per request, a legacy session
+ * one per session. The SDK speaks the protocol; the builder adds what it
+ * leaves to the host: scope filtering, paginated lists, signed request state,
+ * and the glue from decorated methods to handlers.
  */
 @Injectable()
 export class McpServerBuilder {
+  private readonly logger = new Logger('McpServerBuilder');
   private readonly schemas = new WeakMap<z.ZodObject, StandardSchemaWithJSON>();
+  private readonly promptArgs = new WeakMap<RegisteredPrompt, z.ZodObject>();
+  private readonly states = new WeakMap<McpServer, ServerState>();
+  private readonly codec: RequestStateCodec<object>;
 
   constructor(
-    private readonly registry: ToolRegistry,
+    private readonly registry: McpRegistry,
     private readonly invoker: ToolInvoker,
     @Inject(MCP_CORE_OPTIONS) private readonly core: McpCoreOptions,
-  ) {}
+  ) {
+    this.codec = createRequestStateCodec<object>({ key: core.requestState.key, ttlSeconds: core.requestState.ttlSeconds });
+  }
 
   build(options: BuildServerOptions): McpServer {
     const { name, title, version, instructions } = this.core.server;
-    const server = new McpServer({ name, title, version }, { instructions, capabilities: { tools: {} } });
-    for (const tool of this.registry.list()) {
-      if (!hasScopes(options.principal, tool.definition.scopes ?? [])) continue;
-      const { title: toolTitle, description, input, output, annotations } = tool.definition;
-      server.registerTool(
-        tool.name,
-        {
-          title: toolTitle,
-          description,
-          inputSchema: this.advertise(input),
-          outputSchema: output && this.advertise(output),
-          annotations,
+    const hint = this.core.listCacheHint ?? { ttlMs: 60_000, cacheScope: 'private' as const };
+    const server = new McpServer(
+      { name, title, version },
+      {
+        instructions,
+        capabilities: {
+          tools: { listChanged: true },
+          resources: { subscribe: true, listChanged: true },
+          prompts: { listChanged: true },
+          completions: {},
+          logging: {},
         },
-        (args: unknown, ctx: ServerContext) => this.invoker.invoke(tool, args, toolContext(tool, ctx, options)),
-      );
-    }
+        requestState: { verify: (state, ctx) => this.codec.verify(state, ctx) },
+        cacheHints: {
+          'server/discover': hint,
+          'tools/list': hint,
+          'prompts/list': hint,
+          'resources/list': hint,
+          'resources/templates/list': hint,
+        },
+      },
+    );
+    this.states.set(server, { options, registered: new Set(), subscriptions: new Set() });
+    this.sync(server);
+    server.server.setRequestHandler('resources/subscribe', (req) => {
+      this.states.get(server)!.subscriptions.add(req.params.uri);
+      return {};
+    });
+    server.server.setRequestHandler('resources/unsubscribe', (req) => {
+      this.states.get(server)!.subscriptions.delete(req.params.uri);
+      return {};
+    });
     return server;
   }
 
   /**
-   * The schema as the SDK sees it: the zod schema's JSON Schema for
-   * `tools/list`, and a validator that accepts anything, because the
+   * Registers on `server` whatever the registry gained since it was built
+   * (the SDK then sends the `list_changed` notifications of a connected session).
+   */
+  sync(server: McpServer): void {
+    const state = this.states.get(server);
+    if (!state) return;
+    const { principal } = state.options;
+    const allowed = (scopes?: string[]) => hasScopes(principal, scopes ?? []);
+    const fresh = (key: string) => !state.registered.has(key) && state.registered.add(key);
+    for (const tool of this.registry.tools()) {
+      if (allowed(tool.definition.scopes) && fresh(`tool:${tool.name}`)) this.registerTool(server, tool, state.options);
+    }
+    for (const resource of this.registry.resources()) {
+      if (allowed(resource.definition.scopes) && fresh(`resource:${resource.name}`)) this.registerResource(server, resource, state.options);
+    }
+    for (const template of this.registry.resourceTemplates()) {
+      if (allowed(template.definition.scopes) && fresh(`resource:${template.name}`)) this.registerTemplate(server, template, state.options);
+    }
+    for (const prompt of this.registry.prompts()) {
+      if (allowed(prompt.definition.scopes) && fresh(`prompt:${prompt.name}`)) this.registerPrompt(server, prompt, state.options);
+    }
+    this.installLists(server, principal);
+  }
+
+  /** True when the session behind `server` subscribed to `uri` (`resources/subscribe`). */
+  isSubscribed(server: McpServer, uri: string): boolean {
+    return this.states.get(server)?.subscriptions.has(uri) ?? false;
+  }
+
+  private registerTool(server: McpServer, tool: RegisteredTool, options: BuildServerOptions): void {
+    const { title, description, input, output, annotations } = tool.definition;
+    server.registerTool(
+      tool.name,
+      { title, description, inputSchema: this.advertise(input), outputSchema: output && this.advertise(output), annotations },
+      (args: unknown, ctx: ServerContext) => this.invoker.invoke(tool, args, this.toolContext(tool, ctx, options)),
+    );
+  }
+
+  private registerResource(server: McpServer, resource: RegisteredResource, options: BuildServerOptions): void {
+    const { uri, title, description, mimeType } = resource.definition;
+    server.registerResource(resource.name, uri, { title, description, mimeType }, (url: URL, ctx: ServerContext) =>
+      this.run(resource, ctx, options, (c) => resource.handler(url, c)).then((v) => resourceResult(v, url, mimeType)),
+    );
+  }
+
+  private registerTemplate(server: McpServer, template: RegisteredResourceTemplate, options: BuildServerOptions): void {
+    const { uriTemplate, title, description, mimeType, complete } = template.definition;
+    const completers = Object.fromEntries(
+      Object.entries(complete ?? {}).map(([variable, fn]) => [
+        variable,
+        (value: string, context?: { arguments?: Record<string, string> }) => fn(value, { arguments: context?.arguments ?? {} }),
+      ]),
+    );
+    server.registerResource(
+      template.name,
+      new SdkResourceTemplate(uriTemplate, { list: undefined, complete: completers }),
+      { title, description, mimeType },
+      (url: URL, variables: Record<string, string | string[]>, ctx: ServerContext) =>
+        this.run(template, ctx, options, (c) => template.handler(url, flatten(variables), c)).then((v) => resourceResult(v, url, mimeType)),
+    );
+  }
+
+  private registerPrompt(server: McpServer, prompt: RegisteredPrompt, options: BuildServerOptions): void {
+    const { title, description } = prompt.definition;
+    server.registerPrompt(
+      prompt.name,
+      { title, description, argsSchema: this.promptArgsSchema(prompt) },
+      (args: unknown, ctx: ServerContext) => this.run(prompt, ctx, options, (c) => prompt.handler(args, c)).then(promptResult),
+    );
+  }
+
+  /**
+   * Paginated, scope-filtered lists straight from the registry (the SDK's own
+   * list handlers return everything in one page).
+   */
+  private installLists(server: McpServer, principal: Principal): void {
+    const pageSize = this.core.pageSize ?? DEFAULT_PAGE_SIZE;
+    const allowed = <T extends { definition: { scopes?: string[] } }>(items: T[]) =>
+      items.filter((i) => hasScopes(principal, i.definition.scopes ?? []));
+    server.server.setRequestHandler('tools/list', (req) => {
+      const { items, nextCursor } = listPage(allowed(this.registry.tools()), req.params?.cursor, pageSize);
+      return { tools: items.map((t) => this.toolDefinition(t)), nextCursor };
+    });
+    server.server.setRequestHandler('resources/list', (req) => {
+      const { items, nextCursor } = listPage(allowed(this.registry.resources()), req.params?.cursor, pageSize);
+      return {
+        resources: items.map(({ name, definition: { uri, title, description, mimeType } }) => ({ uri, name, title, description, mimeType })),
+        nextCursor,
+      };
+    });
+    server.server.setRequestHandler('resources/templates/list', (req) => {
+      const { items, nextCursor } = listPage(allowed(this.registry.resourceTemplates()), req.params?.cursor, pageSize);
+      return {
+        resourceTemplates: items.map(({ name, definition: { uriTemplate, title, description, mimeType } }) => ({
+          uriTemplate,
+          name,
+          title,
+          description,
+          mimeType,
+        })),
+        nextCursor,
+      };
+    });
+    server.server.setRequestHandler('prompts/list', (req) => {
+      const { items, nextCursor } = listPage(allowed(this.registry.prompts()), req.params?.cursor, pageSize);
+      return { prompts: items.map((p) => promptDefinition(p)), nextCursor };
+    });
+  }
+
+  private toolDefinition(tool: RegisteredTool) {
+    const { title, description, input, output, annotations } = tool.definition;
+    return {
+      name: tool.name,
+      title,
+      description,
+      inputSchema: this.jsonSchema(input, 'input'),
+      ...(output && { outputSchema: this.jsonSchema(output, 'output') }),
+      ...(annotations && { annotations }),
+    };
+  }
+
+  private jsonSchema(schema: z.ZodObject, io: 'input' | 'output'): { type: 'object'; [key: string]: unknown } {
+    const std = this.advertise(schema)['~standard'] as unknown as {
+      jsonSchema: Record<'input' | 'output', (o: { target: string }) => { type: 'object'; [key: string]: unknown }>;
+    };
+    return std.jsonSchema[io]({ target: 'draft-2020-12' });
+  }
+
+  /**
+   * The schema as the SDK sees it: the zod schema's JSON Schema for the
+   * wire, and a validator that accepts anything, because the
    * {@link ToolInvoker} validates so that rejected input is audited and the
    * message is shaped for the model. Cached per schema.
    */
@@ -76,25 +261,99 @@ export class McpServerBuilder {
     }
     return advertised;
   }
+
+  /** The prompt's argument schema with its completers attached (the SDK's `completable`); built once per prompt. */
+  private promptArgsSchema(prompt: RegisteredPrompt): z.ZodObject {
+    let schema = this.promptArgs.get(prompt);
+    if (!schema) {
+      const { args, complete } = prompt.definition;
+      schema = z.object(
+        Object.fromEntries(
+          Object.entries(args.shape).map(([key, field]) => {
+            const fn = complete?.[key];
+            if (!fn) return [key, field];
+            return [
+              key,
+              completable((field as z.ZodType).clone(), (value: unknown, context?: { arguments?: Record<string, string> }) =>
+                fn(String(value ?? ''), { arguments: context?.arguments ?? {} }),
+              ),
+            ];
+          }),
+        ),
+      );
+      this.promptArgs.set(prompt, schema);
+    }
+    return schema;
+  }
+
+  private context(ctx: ServerContext, options: BuildServerOptions): McpContext {
+    return {
+      principal: options.principal,
+      era: options.era,
+      sessionId: options.sessionId ?? ctx.sessionId,
+      requestId: options.requestId?.(),
+      signal: ctx.mcpReq.signal,
+      mcp: ctx,
+    };
+  }
+
+  private toolContext(tool: RegisteredTool, ctx: ServerContext, options: BuildServerOptions): ToolContext {
+    const progressToken = ctx.mcpReq._meta?.progressToken;
+    return {
+      ...this.context(ctx, options),
+      progress: async (progress, total, message) => {
+        if (progressToken === undefined) return;
+        await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, progress, total, message } });
+      },
+      log: async (level: ToolLogLevel, message: string) => {
+        await ctx.mcpReq.log(level, message, tool.name);
+      },
+      inputResponses: ctx.mcpReq.inputResponses,
+      requestState: <T>() => ctx.mcpReq.requestState<T>(),
+      mintState: (state: object) => this.codec.mint(state, ctx),
+    };
+  }
+
+  /** Runs a resource or prompt handler; a ToolError keeps its message, anything else becomes a generic internal error. */
+  private async run(
+    entry: { name: string; source: string },
+    ctx: ServerContext,
+    options: BuildServerOptions,
+    call: (c: McpContext) => unknown,
+  ): Promise<unknown> {
+    const c = this.context(ctx, options);
+    try {
+      return await call(c);
+    } catch (e) {
+      if (e instanceof ProtocolError) throw e;
+      if (e instanceof ToolError) throw new ProtocolError(ProtocolErrorCode.InvalidParams, e.message);
+      this.logger.error({ err: e, handler: entry.source, requestId: c.requestId }, 'handler failed');
+      throw new ProtocolError(ProtocolErrorCode.InternalError, `${entry.name} failed with an internal error`);
+    }
+  }
 }
 
-function toolContext(tool: RegisteredTool, ctx: ServerContext, options: BuildServerOptions): ToolContext {
-  const progressToken = ctx.mcpReq._meta?.progressToken;
-  return {
-    principal: options.principal,
-    era: options.era,
-    sessionId: options.sessionId ?? ctx.sessionId,
-    requestId: options.requestId?.(),
-    signal: ctx.mcpReq.signal,
-    progress: async (progress, total, message) => {
-      if (progressToken === undefined) return;
-      await ctx.mcpReq.notify({
-        method: 'notifications/progress',
-        params: { progressToken, progress, total, message },
-      });
-    },
-    log: async (level: ToolLogLevel, message: string) => {
-      await ctx.mcpReq.log(level, message, tool.name);
-    },
-  };
+function flatten(variables: Record<string, string | string[]>): Record<string, string> {
+  return Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
+}
+
+function resourceResult(value: unknown, uri: URL, mimeType?: string): ReadResourceResult {
+  if (isInputRequiredResult(value)) return value as unknown as ReadResourceResult;
+  if (typeof value === 'string') return { contents: [{ uri: uri.href, mimeType, text: value }] };
+  if (value instanceof Uint8Array) return { contents: [{ uri: uri.href, mimeType, blob: Buffer.from(value).toString('base64') }] };
+  return value as ReadResourceResult;
+}
+
+function promptResult(value: unknown): GetPromptResult {
+  if (typeof value === 'string') return { messages: [{ role: 'user', content: { type: 'text', text: value } }] };
+  return value as GetPromptResult;
+}
+
+function promptDefinition(prompt: RegisteredPrompt) {
+  const { title, description, args } = prompt.definition;
+  const argumentsList = Object.entries(args.shape).map(([name, field]) => {
+    const schema = field as z.ZodType;
+    return { name, description: schema.description, required: !schema.safeParse(undefined).success };
+  });
+  return { name: prompt.name, title, description, ...(argumentsList.length && { arguments: argumentsList }) };
 }

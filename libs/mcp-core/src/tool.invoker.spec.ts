@@ -1,12 +1,12 @@
-import type { CallToolResult } from '@modelcontextprotocol/server';
+import type { CallToolResult, InputRequiredResult } from '@modelcontextprotocol/server';
 import { Logger } from '@nestjs/common';
 import { z } from 'zod';
 import type { ToolOptions } from './decorators/tool.decorator';
 import type { Principal } from './principal';
-import type { ToolContext } from './tool-context';
+import type { ToolContext } from './context';
 import { ToolError } from './tool.error';
 import { type ToolCallEvent, ToolInvoker } from './tool.invoker';
-import { type RegisteredTool, type ToolHandler, ToolRegistry } from './tool.registry';
+import { type RegisteredTool, type ToolHandler, McpRegistry } from './mcp.registry';
 
 const principal: Principal = {
   id: 'token:ci',
@@ -24,12 +24,15 @@ function context(overrides: Partial<ToolContext> = {}): ToolContext {
     signal: new AbortController().signal,
     progress: async () => undefined,
     log: async () => undefined,
+    requestState: () => undefined,
+    mintState: async () => 'state',
+    mcp: {} as ToolContext['mcp'],
     ...overrides,
   };
 }
 
 function register(handler: ToolHandler, definition: Partial<ToolOptions> = {}): RegisteredTool {
-  return new ToolRegistry().register({
+  return new McpRegistry().addTool({
     name: 'lookup',
     namespace: 'test',
     source: 'TestTools.lookup',
@@ -38,7 +41,7 @@ function register(handler: ToolHandler, definition: Partial<ToolOptions> = {}): 
   });
 }
 
-const text = (result: CallToolResult) => result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+const text = (result: CallToolResult | InputRequiredResult) => (result as CallToolResult).content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 
 describe('ToolInvoker', () => {
   let invoker: ToolInvoker;
@@ -46,7 +49,7 @@ describe('ToolInvoker', () => {
   let logged: jest.SpyInstance;
 
   beforeEach(() => {
-    invoker = new ToolInvoker({ server: { name: 't', version: '1' }, defaultTimeoutMs: 1000 });
+    invoker = new ToolInvoker({ server: { name: 't', version: '1' }, defaultTimeoutMs: 1000, requestState: { key: new Uint8Array(32), ttlSeconds: 60 } });
     events = [];
     invoker.addListener({ onToolCall: (e) => events.push(e) });
     logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
@@ -198,7 +201,7 @@ describe('ToolInvoker', () => {
 
   it('still answers and notifies later listeners when a listener throws', async () => {
     const later: ToolCallEvent[] = [];
-    const first = new ToolInvoker({ server: { name: 't', version: '1' }, defaultTimeoutMs: 1000 });
+    const first = new ToolInvoker({ server: { name: 't', version: '1' }, defaultTimeoutMs: 1000, requestState: { key: new Uint8Array(32), ttlSeconds: 60 } });
     first.addListener({
       onToolCall: () => {
         throw new Error('audit is down');

@@ -1,13 +1,14 @@
-import type { CallToolResult } from '@modelcontextprotocol/server';
+import { type CallToolResult, type InputRequiredResult, isInputRequiredResult } from '@modelcontextprotocol/server';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { z } from 'zod';
 import { MCP_CORE_OPTIONS, type McpCoreOptions } from './mcp-core.options';
 import type { Principal } from './principal';
-import type { ToolContext } from './tool-context';
+import type { ToolContext } from './context';
 import { ToolError } from './tool.error';
-import type { RegisteredTool } from './tool.registry';
+import type { RegisteredTool } from './mcp.registry';
 
-export type ToolCallOutcome = 'ok' | 'tool_error' | 'invalid_input' | 'error' | 'timeout' | 'cancelled';
+/** `input_required`: the tool asked the client for input (a round of a multi-round call). */
+export type ToolCallOutcome = 'ok' | 'input_required' | 'tool_error' | 'invalid_input' | 'error' | 'timeout' | 'cancelled';
 
 /** What the invoker reports after every call, whatever its outcome. */
 export interface ToolCallEvent {
@@ -45,7 +46,7 @@ export class ToolInvoker {
     this.listeners.push(listener);
   }
 
-  async invoke(tool: RegisteredTool, args: unknown, ctx: ToolContext): Promise<CallToolResult> {
+  async invoke(tool: RegisteredTool, args: unknown, ctx: ToolContext): Promise<CallToolResult | InputRequiredResult> {
     const startedAt = new Date();
     const started = performance.now();
     const { result, outcome } = await this.run(tool, args, ctx);
@@ -59,7 +60,7 @@ export class ToolInvoker {
       outcome,
       startedAt,
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-      errorMessage: result.isError ? textOf(result) : undefined,
+      errorMessage: 'isError' in result && result.isError ? textOf(result as CallToolResult) : undefined,
     };
     for (const listener of this.listeners) {
       try {
@@ -75,7 +76,7 @@ export class ToolInvoker {
     tool: RegisteredTool,
     args: unknown,
     ctx: ToolContext,
-  ): Promise<{ result: CallToolResult; outcome: ToolCallOutcome }> {
+  ): Promise<{ result: CallToolResult | InputRequiredResult; outcome: ToolCallOutcome }> {
     const parsed = tool.definition.input.safeParse(args ?? {});
     if (!parsed.success) {
       return {
@@ -94,6 +95,7 @@ export class ToolInvoker {
     });
     try {
       const value = await Promise.race([tool.handler(parsed.data, { ...ctx, signal }), aborted]);
+      if (isInputRequiredResult(value)) return { outcome: 'input_required', result: value };
       return { outcome: 'ok', result: this.shape(tool, value) };
     } catch (e) {
       if (timeout.aborted) {

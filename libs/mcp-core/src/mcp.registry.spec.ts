@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ToolOptions } from './decorators/tool.decorator';
 import { ToolDefinitionError } from './tool.error';
-import { ToolRegistry } from './tool.registry';
+import { McpRegistry } from './mcp.registry';
 
 function tool(name: string, source = 'Tools.method', definition: Partial<ToolOptions> = {}) {
   return {
@@ -13,30 +13,30 @@ function tool(name: string, source = 'Tools.method', definition: Partial<ToolOpt
   };
 }
 
-describe('ToolRegistry', () => {
-  let registry: ToolRegistry;
+describe('McpRegistry', () => {
+  let registry: McpRegistry;
   beforeEach(() => {
-    registry = new ToolRegistry();
+    registry = new McpRegistry();
   });
 
   it('registers a tool and finds it by name, with an empty input schema by default', () => {
-    registry.register(tool('echo_text'));
+    registry.addTool(tool('echo_text'));
 
-    const found = registry.get('echo_text');
+    const found = registry.getTool('echo_text');
     expect(found?.source).toBe('Tools.method');
     expect(found?.definition.input).toBeInstanceOf(z.ZodObject);
     expect(found?.definition.input.safeParse({}).success).toBe(true);
-    expect(registry.get('other')).toBeUndefined();
+    expect(registry.getTool('other')).toBeUndefined();
   });
 
   it('rejects a duplicate name, naming both sources', () => {
-    registry.register(tool('echo_text', 'A.x'));
+    registry.addTool(tool('echo_text', 'A.x'));
 
-    expect(() => registry.register(tool('echo_text', 'B.y'))).toThrow(ToolDefinitionError);
-    expect(() => registry.register(tool('echo_text', 'B.y'))).toThrow(
+    expect(() => registry.addTool(tool('echo_text', 'B.y'))).toThrow(ToolDefinitionError);
+    expect(() => registry.addTool(tool('echo_text', 'B.y'))).toThrow(
       'Duplicate tool name "echo_text": declared by A.x and by B.y',
     );
-    expect(registry.get('echo_text')?.source).toBe('A.x');
+    expect(registry.getTool('echo_text')?.source).toBe('A.x');
   });
 
   it.each([
@@ -48,20 +48,20 @@ describe('ToolRegistry', () => {
     ['empty', ''],
     ['a dot', 'time.now'],
   ])('rejects a name with %s', (_, name) => {
-    expect(() => registry.register(tool(name, 'Bad.tool'))).toThrow(ToolDefinitionError);
-    expect(() => registry.register(tool(name, 'Bad.tool'))).toThrow(/Invalid tool name .* on Bad\.tool/);
-    expect(registry.list()).toEqual([]);
+    expect(() => registry.addTool(tool(name, 'Bad.tool'))).toThrow(ToolDefinitionError);
+    expect(() => registry.addTool(tool(name, 'Bad.tool'))).toThrow(/Invalid tool name .* on Bad\.tool/);
+    expect(registry.tools()).toEqual([]);
   });
 
   it('accepts a snake_case name of exactly 64 characters', () => {
     const name = 'a' + '_b3'.repeat(21);
     expect(name).toHaveLength(64);
 
-    expect(registry.register(tool(name)).name).toBe(name);
+    expect(registry.addTool(tool(name)).name).toBe(name);
   });
 
   it('rejects an invalid namespace', () => {
-    expect(() => registry.register({ ...tool('echo_text'), namespace: 'Time' })).toThrow(/Invalid tool namespace "Time"/);
+    expect(() => registry.addTool({ ...tool('echo_text'), namespace: 'Time' })).toThrow(/Invalid tool namespace "Time"/);
   });
 
   it.each([
@@ -69,7 +69,7 @@ describe('ToolRegistry', () => {
     ['empty', ''],
     ['blank', '   '],
   ])('rejects a %s description', (_, description) => {
-    expect(() => registry.register(tool('echo_text', 'A.x', { description }))).toThrow(
+    expect(() => registry.addTool(tool('echo_text', 'A.x', { description }))).toThrow(
       'Tool "echo_text" on A.x needs a description',
     );
   });
@@ -78,17 +78,17 @@ describe('ToolRegistry', () => {
     ['a zod string', z.string()],
     ['a JSON Schema object', { type: 'object', properties: {} }],
   ])('rejects %s as input or output schema', (_, schema) => {
-    expect(() => registry.register(tool('echo_text', 'A.x', { input: schema as never }))).toThrow(
+    expect(() => registry.addTool(tool('echo_text', 'A.x', { input: schema as never }))).toThrow(
       'Tool "echo_text" on A.x: input must be a zod object schema',
     );
-    expect(() => registry.register(tool('echo_text', 'A.x', { output: schema as never }))).toThrow(
+    expect(() => registry.addTool(tool('echo_text', 'A.x', { output: schema as never }))).toThrow(
       'Tool "echo_text" on A.x: output must be a zod object schema',
     );
   });
 
   it('lists tools sorted by name', () => {
-    for (const name of ['zeta', 'alpha_two', 'alpha', 'b_tool', 'alpha_1']) registry.register(tool(name));
+    for (const name of ['zeta', 'alpha_two', 'alpha', 'b_tool', 'alpha_1']) registry.addTool(tool(name));
 
-    expect(registry.list().map((t) => t.name)).toEqual(['alpha', 'alpha_1', 'alpha_two', 'b_tool', 'zeta']);
+    expect(registry.tools().map((t) => t.name)).toEqual(['alpha', 'alpha_1', 'alpha_two', 'b_tool', 'zeta']);
   });
 });

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { Tool } from './decorators/tool.decorator';
 import { ToolProvider } from './decorators/tool-provider.decorator';
 import { McpCoreModule } from './mcp-core.module';
-import type { ToolContext } from './tool-context';
-import { ToolRegistry } from './tool.registry';
+import type { ToolContext } from './context';
+import { McpRegistry } from './mcp.registry';
 
 @Injectable()
 class Greeting {
@@ -53,7 +53,7 @@ class PlainService {
 
 async function boot(providers: Provider[]) {
   const moduleRef = await Test.createTestingModule({
-    imports: [McpCoreModule.forRoot({ server: { name: 't', version: '1' }, defaultTimeoutMs: 1000 })],
+    imports: [McpCoreModule.forRoot({ server: { name: 't', version: '1' }, defaultTimeoutMs: 1000, requestState: { key: new Uint8Array(32), ttlSeconds: 60 } })],
     providers,
   }).compile();
   return moduleRef.createNestApplication({ logger: false });
@@ -61,23 +61,23 @@ async function boot(providers: Provider[]) {
 
 const ctx = {} as ToolContext;
 
-describe('ToolExplorer', () => {
+describe('McpExplorer', () => {
   it('registers the @Tool methods of @ToolProvider classes with `this` bound to the instance', async () => {
     const app = await boot([Greeting, GreetTools, PlainService]);
     await app.init();
     try {
-      const registry = app.get(ToolRegistry);
+      const registry = app.get(McpRegistry);
 
-      expect(registry.list().map((t) => [t.name, t.namespace, t.source])).toEqual([
+      expect(registry.tools().map((t) => [t.name, t.namespace, t.source])).toEqual([
         ['greet', 'greet', 'GreetTools.greet'],
         ['greet_all', 'greet', 'GreetTools.greetAll'],
       ]);
-      const greet = registry.get('greet')!;
+      const greet = registry.getTool('greet')!;
       expect(greet.definition.input.safeParse({ who: 'Ada' }).success).toBe(true);
       // Called detached from the instance, as the invoker does.
       const { handler } = greet;
       expect(handler({ who: 'Ada' }, ctx)).toBe('Hello, Ada!');
-      expect(registry.get('greet_all')!.handler({}, ctx)).toBe('Hello, everyone!');
+      expect(registry.getTool('greet_all')!.handler({}, ctx)).toBe('Hello, everyone!');
     } finally {
       await app.close();
     }

@@ -1,0 +1,36 @@
+import type { ServerContext } from '@modelcontextprotocol/server';
+import type { Principal } from './principal';
+
+export type ToolLogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error';
+
+/** What every handler (tool, resource, prompt) gets. */
+export interface McpContext {
+  principal: Principal;
+  /** Which protocol era the request arrived on. */
+  era: 'modern' | 'legacy';
+  /** Legacy-era session id; undefined in the stateless modern era. */
+  sessionId?: string;
+  /** The HTTP request id (also in every log line of this request). */
+  requestId?: string;
+  /** Fires when the client cancels, the connection drops, or (tools) the call times out. */
+  signal: AbortSignal;
+  /** The SDK's request context, for what Portico does not wrap (rarely needed). */
+  mcp: ServerContext;
+}
+
+/** What a tool handler gets besides its parsed input. */
+export interface ToolContext extends McpContext {
+  /** Reports progress when the client asked for it (a no-op otherwise). */
+  progress(progress: number, total?: number, message?: string): Promise<void>;
+  /** Sends a log message to the client for this call. */
+  log(level: ToolLogLevel, message: string): Promise<void>;
+  /**
+   * Answers to the input requests of the previous round, keyed as requested
+   * (see `inputRequired`). Untrusted: read them with `acceptedContent(ctx.inputResponses, key, schema)`.
+   */
+  inputResponses?: Record<string, unknown>;
+  /** The verified `requestState` of this round (signed and expiring), if any. */
+  requestState<T>(): T | undefined;
+  /** Signs state to return with `inputRequired({ requestState })`; it comes back verified next round. */
+  mintState(state: object): Promise<string>;
+}
