@@ -31,6 +31,8 @@ export interface AppConfig {
   auth: { disabled: boolean; tokens: StaticToken[] };
   sessions: { idleTtlMs: number; maxAgeMs: number; maxPerPrincipal: number; maxEvents: number };
   tools: { timeoutMs: number };
+  /** Accept the header/body protocol-version mismatches of shipped clients (claude.ai, Claude Code). */
+  mcp: { clientQuirks: boolean };
   /** Signs the requestState of multi-round tool calls; random per process unless configured. */
   requestState: { key: Uint8Array; ttlSeconds: number; configured: boolean };
   log: { level: Env['LOG_LEVEL'] };
@@ -166,6 +168,7 @@ function toConfig(env: Env, tokens: StaticToken[], originHosts: string[], cwd: s
       maxEvents: env.EVENT_STORE_MAX_EVENTS,
     },
     tools: { timeoutMs: env.TOOL_TIMEOUT_MS },
+    mcp: { clientQuirks: env.MCP_CLIENT_QUIRKS },
     requestState: {
       key: env.REQUEST_STATE_KEY ? new TextEncoder().encode(env.REQUEST_STATE_KEY) : randomBytes(32),
       ttlSeconds: env.REQUEST_STATE_TTL_SECONDS,

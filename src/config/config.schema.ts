@@ -55,6 +55,7 @@ export const envSchema = z.object({
   TOOL_TIMEOUT_MS: positiveInt(60_000),
   REQUEST_STATE_KEY: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 48`)').optional(),
   REQUEST_STATE_TTL_SECONDS: positiveInt(600),
+  MCP_CLIENT_QUIRKS: bool(true),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
 });
 

@@ -77,6 +77,11 @@ export class LegacySessionsService implements OnModuleInit, OnApplicationShutdow
     if (session) await session.transport.handleRequest(req, res);
   }
 
+  /** The protocol version a live session negotiated (read for client-quirk tolerance). */
+  async protocolVersionOf(id: string): Promise<string | undefined> {
+    return (await this.store.get(id))?.protocolVersion;
+  }
+
   private sessionIdOf(req: Request): string | undefined {
     const value = req.headers['mcp-session-id'];
     return typeof value === 'string' && value !== '' ? value : undefined;

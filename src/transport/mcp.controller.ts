@@ -1,10 +1,12 @@
 import { isLegacyRequest } from '@modelcontextprotocol/server';
 import { toWebRequest } from '@modelcontextprotocol/node';
-import { Controller, Delete, Get, Post, Req, Res } from '@nestjs/common';
+import { Controller, Delete, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import type { Principal } from '@portico/mcp-core';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { JsonRpcCode, sendJsonRpcError } from '../common/json-rpc-error';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { alignProtocolVersionHeader } from './client-quirks';
 import { LegacySessionsService } from './legacy-sessions.service';
 import { ModernHandlerService } from './modern-handler.service';
 
@@ -15,9 +17,12 @@ import { ModernHandlerService } from './modern-handler.service';
  */
 @Controller('mcp')
 export class McpController {
+  private readonly logger = new Logger('McpController');
+
   constructor(
     private readonly modern: ModernHandlerService,
     private readonly legacy: LegacySessionsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Post()
@@ -25,6 +30,7 @@ export class McpController {
     if (Array.isArray(req.body)) {
       return sendJsonRpcError(res, 400, JsonRpcCode.InvalidRequest, 'Batch requests are not supported: send one JSON-RPC message per request');
     }
+    if (this.config.mcp.clientQuirks) await this.tolerateQuirks(req);
     const legacy = await isLegacyRequest(await toWebRequest(req, req.body ?? {}), req.body);
     if (legacy) await this.legacy.post(req, res, principal);
     else await this.modern.handle(req, res, principal);
@@ -38,5 +44,13 @@ export class McpController {
   @Delete()
   async delete(@Req() req: Request, @Res() res: Response, @CurrentPrincipal() principal: Principal): Promise<void> {
     await this.legacy.other(req, res, principal);
+  }
+
+  /** Accepts the known header/body era mismatches of shipped clients (see client-quirks.ts), and logs each. */
+  private async tolerateQuirks(req: Request): Promise<void> {
+    const sessionId = req.headers['mcp-session-id'];
+    const sessionVersion = typeof sessionId === 'string' ? await this.legacy.protocolVersionOf(sessionId) : undefined;
+    const fix = alignProtocolVersionHeader(req, sessionVersion);
+    if (fix) this.logger.log({ ...fix, userAgent: req.headers['user-agent'] }, `accepted client quirk ${fix.quirk}`);
   }
 }
