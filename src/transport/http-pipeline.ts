@@ -35,8 +35,12 @@ export function allowedOriginHostnames(config: AppConfig): string[] {
 function logged(header: 'Host' | 'Origin', validate: (req: Request, res: Response, next: NextFunction) => void) {
   const logger = new Logger('HttpPipeline');
   return (req: Request, res: Response, next: NextFunction) => {
-    validate(req, res, next);
-    if (res.headersSent) {
+    let passed = false;
+    validate(req, res, (...args: unknown[]) => {
+      passed = true;
+      next(...(args as []));
+    });
+    if (!passed) {
       logger.warn({ [header.toLowerCase()]: req.headers[header.toLowerCase()], method: req.method, url: req.path }, `request refused: ${header} not allowed`);
     }
   };

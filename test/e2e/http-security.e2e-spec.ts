@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { bearer, bootPortico, type TestPortico, TOKENS } from '../support/portico';
 
 const ACCEPT = { Accept: 'application/json, text/event-stream', 'Content-Type': 'application/json' };
@@ -94,10 +95,22 @@ describe('/mcp HTTP edge', () => {
   });
 
   describe('origin and host', () => {
-    it('answers an evil Origin with 403, even with a valid token', async () => {
-      const res = await post(initialize, { ...bearer(TOKENS.alice), Origin: 'https://evil.example.com' });
-      expect(res.status).toBe(403);
-      expect(await res.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32000 }, id: null });
+    it('answers an evil Origin with 403, even with a valid token, and logs the refusal', async () => {
+      const warn = jest.spyOn(Logger.prototype, 'warn');
+      try {
+        const res = await post(initialize, { ...bearer(TOKENS.alice), Origin: 'https://evil.example.com' });
+        expect(res.status).toBe(403);
+        expect(await res.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32000 }, id: null });
+        expect(warn).toHaveBeenCalledWith(expect.objectContaining({ origin: 'https://evil.example.com' }), 'request refused: Origin not allowed');
+
+        // A request that passes (even one answered 404 further on) is not reported as refused.
+        warn.mockClear();
+        const other = await fetch(url.replace(/\/mcp$/, '/nowhere'), { headers: { ...bearer(TOKENS.alice), Origin: 'http://localhost:6274' } });
+        expect(other.status).toBe(404);
+        expect(warn).not.toHaveBeenCalledWith(expect.anything(), expect.stringMatching(/request refused/));
+      } finally {
+        warn.mockRestore();
+      }
     });
 
     it('accepts a loopback Origin while bound to loopback', async () => {
