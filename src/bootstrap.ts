@@ -1,16 +1,20 @@
-import { Logger as NestLogger, type ModuleMetadata } from '@nestjs/common';
+import { type INestApplicationContext, Logger as NestLogger, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type { Readable, Writable } from 'node:stream';
 import { AppModule } from './app.module';
 import { AuditService } from './audit/audit.service';
+import { nestLogger } from './common/logger.module';
 import type { AppConfig } from './config/app-config';
 import { StatusModule } from './status/status.module';
+import { StdioAppModule } from './stdio-app.module';
 import { applyHttpPipeline } from './transport/http-pipeline';
 import { LegacySessionsService } from './transport/legacy-sessions.service';
 import { ModernHandlerService } from './transport/modern-handler.service';
+import { StdioService } from './transport/stdio.service';
 
 export interface RunningPortico {
   app: NestExpressApplication;
@@ -80,4 +84,46 @@ export async function startPortico(config: AppConfig, modules: ModuleMetadata['i
     })());
 
   return { app, statusApp, mcpUrl, statusUrl, close };
+}
+
+export interface RunningStdio {
+  app: INestApplicationContext;
+  /** Settles when the connection has ended: the client closed stdin, stdout broke, or `close()` ran. */
+  disconnected: Promise<void>;
+  /** Ends the connection, flushes the audit log, closes the app and `output`. */
+  close(): Promise<void>;
+}
+
+/**
+ * Boots `portico stdio`: the same tools, database and audit as the HTTP app,
+ * in an application context without listeners, serving one client on
+ * `input`/`output`.
+ */
+export async function startStdio(
+  config: AppConfig,
+  io: { input: Readable; output: Writable },
+  modules: ModuleMetadata['imports'] = [],
+): Promise<RunningStdio> {
+  const app = await NestFactory.createApplicationContext(StdioAppModule.forRoot(config, modules), {
+    logger: nestLogger(config),
+    abortOnError: false,
+  });
+  const stdio = app.get(StdioService);
+  const disconnected = stdio.serve(io.input, io.output);
+  new NestLogger('Portico').log(
+    { transport: 'stdio', principal: stdio.principal.id, database: config.database.url ? 'postgres' : 'embedded' },
+    'Portico is ready',
+  );
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await stdio.close();
+      await app.get(AuditService).flush();
+      await app.close();
+      // Whatever the transport still buffers reaches the client before the process exits.
+      await new Promise<void>((resolve) => io.output.end(() => resolve()));
+    })());
+
+  return { app, disconnected, close };
 }

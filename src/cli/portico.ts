@@ -4,17 +4,19 @@ import { loadConfig } from '../config/app-config';
 import { ConfigError } from '../config/config.error';
 import { migrate } from './migrate.command';
 import { serve } from './serve.command';
+import { stdio } from './stdio.command';
 
 const USAGE = `Usage: portico [command]
 
 Commands:
   serve     run the MCP server and the status server (default)
+  stdio     serve the tools over stdin/stdout to one local client (no HTTP, no auth)
   migrate   apply pending database migrations
 
 Configuration comes from the environment; see .env.example.
 `;
 
-const commands: Record<string, (config: ReturnType<typeof loadConfig>) => Promise<void>> = { serve, migrate };
+const commands: Record<string, (config: ReturnType<typeof loadConfig>) => Promise<void>> = { serve, stdio, migrate };
 
 /** Entry point of `portico` and of `node dist/src/main.js`. */
 export async function runCli(argv: string[]): Promise<void> {

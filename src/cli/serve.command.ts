@@ -3,6 +3,7 @@ import { StaticTokenService } from '../auth/static-token.service';
 import { startPortico } from '../bootstrap';
 import { pinoOptions, stderr } from '../common/logger.module';
 import type { AppConfig } from '../config/app-config';
+import { gracefulExit } from './graceful-exit';
 
 /** Prints the generated token once, with client configs ready to paste. Goes to stderr. */
 function printFirstStartBanner(token: string, mcpUrl: string, tokenFile: string): void {
@@ -45,24 +46,5 @@ export async function serve(config: AppConfig): Promise<void> {
   const tokens = portico.app.get(StaticTokenService);
   if (tokens.generated) printFirstStartBanner(tokens.generated, portico.mcpUrl, tokens.tokenFile);
 
-  const shutdown = (signal: string) => {
-    log.info({ signal }, 'shutting down');
-    const deadline = setTimeout(() => {
-      log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown took too long; exiting');
-      process.exit(1);
-    }, config.shutdownTimeoutMs);
-    deadline.unref();
-    portico.close().then(
-      () => {
-        log.info('stopped');
-        process.exit(0);
-      },
-      (e: unknown) => {
-        log.error({ err: e }, 'error during shutdown');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  gracefulExit(log, config.shutdownTimeoutMs, () => portico.close());
 }

@@ -1,5 +1,5 @@
-import type { DynamicModule } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
+import type { DynamicModule, LoggerService } from '@nestjs/common';
+import { Logger, LoggerModule, PinoLogger, type Params } from 'nestjs-pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino from 'pino';
 import type { AppConfig } from '../config/app-config';
@@ -37,9 +37,9 @@ export function pinoOptions(level: string): pino.LoggerOptions {
 /** stdout belongs to the stdio transport: every log line goes to stderr. */
 export const stderr = () => pino.destination({ fd: 2, sync: true });
 
-/** nestjs-pino with request logging; headers are never logged. */
-export function loggerModule(config: AppConfig): DynamicModule {
-  return LoggerModule.forRoot({
+/** nestjs-pino settings: request logging where there is HTTP; headers are never logged. */
+function loggerParams(config: AppConfig): Params {
+  return {
     pinoHttp: [
       {
         ...pinoOptions(config.log.level),
@@ -60,5 +60,20 @@ export function loggerModule(config: AppConfig): DynamicModule {
       },
       stderr(),
     ],
-  });
+  };
+}
+
+/** nestjs-pino for an app's DI container (`Logger`, `PinoLogger`). */
+export function loggerModule(config: AppConfig): DynamicModule {
+  return LoggerModule.forRoot(loggerParams(config));
+}
+
+/**
+ * The same JSON-on-stderr logger for Nest itself from the first line of boot,
+ * outside DI (pass it as the `logger` option): what Nest logs while the app
+ * boots, or fails to, never reaches stdout.
+ */
+export function nestLogger(config: AppConfig): LoggerService {
+  const params = loggerParams(config);
+  return new Logger(new PinoLogger(params), params);
 }

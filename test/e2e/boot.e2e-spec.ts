@@ -3,13 +3,12 @@ import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Module } from '@nestjs/common';
 import { Tool, ToolProvider } from '@portico/mcp-core';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/database/data-source-options';
+import { queryDatabase } from '../support/database';
 import { bootPortico } from '../support/portico';
 import { spawnPortico } from '../support/process';
+import { tempDirs } from '../support/temp-dirs';
 
 @ToolProvider({ namespace: 'clock' })
 class ClashingTools {
@@ -23,13 +22,7 @@ class ClashingTools {
 class ClashingModule {}
 
 describe('booting Portico', () => {
-  const dirs: string[] = [];
-  const tempDir = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'portico-boot-'));
-    dirs.push(dir);
-    return dir;
-  };
-  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const tempDir = tempDirs('portico-boot-');
 
   it('fails on a bad configuration, naming every bad key, without a stack trace', async () => {
     const run = spawnPortico({ DATA_DIR: tempDir(), PORT: 'eighty', LOG_LEVEL: 'loud', AUTH_DISABLED: 'maybe', HOST: '0.0.0.0' });
@@ -73,10 +66,7 @@ describe('booting Portico', () => {
       expect(first.stderr()).toMatch(/"msg":"stopped"/);
       await legacy.close().catch(() => undefined);
 
-      const db = new DataSource(dataSourceOptions({ database: { url: process.env.DATABASE_URL }, dataDir }).options);
-      await db.initialize();
-      const rows = await db.query(`SELECT tool, outcome, principal_id FROM audit_events WHERE session_id = $1`, [sessionId]);
-      await db.destroy();
+      const rows = await queryDatabase(dataDir, `SELECT tool, outcome, principal_id FROM audit_events WHERE session_id = $1`, [sessionId]);
       expect(rows).toEqual([{ tool: 'get_current_time', outcome: 'ok', principal_id: 'token:bootstrap' }]);
     } finally {
       first.child.kill('SIGKILL');

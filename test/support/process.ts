@@ -15,14 +15,22 @@ export interface Spawned {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
 }
 
-/** Runs the compiled app (`npm start` without the build step), as a user would. */
-export function spawnPortico(env: Record<string, string>, args: string[] = []): Spawned {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** The environment of a spawned Portico: PATH, DATABASE_URL when the suites run on PostgreSQL, and `env`. */
+export function childEnv(env: Record<string, string>): Record<string, string> {
+  return { PATH: process.env.PATH ?? '', ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}), ...env };
+}
+
+/**
+ * Runs the compiled app (`npm start` without the build step), as a user would.
+ * `script`: another compiled entry point (the `portico` bin); `stdin`: `pipe` to write to it.
+ */
+export function spawnPortico(
+  env: Record<string, string>,
+  args: string[] = [],
+  { script = MAIN, stdin = 'ignore' }: { script?: string; stdin?: 'ignore' | 'pipe' } = {},
+): Spawned {
+  if (!existsSync(script)) throw new Error(`${script} is missing: run \`npm run build\` first (npm test does)`);
+  const child = spawn(process.execPath, [script, ...args], { cwd: ROOT, env: childEnv(env), stdio: [stdin, 'pipe', 'pipe'] });
   let err = '';
   let out = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));

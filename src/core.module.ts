@@ -1,0 +1,44 @@
+import { DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
+import { McpCoreModule } from '@portico/mcp-core';
+import { AuditModule } from './audit/audit.module';
+import { loggerModule } from './common/logger.module';
+import { PACKAGE_VERSION } from './common/paths';
+import type { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { TimeModule } from './tools/time/time.module';
+
+/**
+ * What every way of serving Portico shares: configuration, logging, the
+ * database, the tool registry with its tools, and the audit log. The HTTP app
+ * (`AppModule`) and `portico stdio` (`StdioAppModule`) each add
+ * their transport on top. Composition only. Tool modules are listed last:
+ * importing one registers its tools.
+ */
+@Module({})
+export class CoreModule {
+  /** `modules`: extra modules to compose in (a deployment's own tool modules, tests). */
+  static forRoot(config: AppConfig, modules: ModuleMetadata['imports'] = []): DynamicModule {
+    return {
+      module: CoreModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        loggerModule(config),
+        DatabaseModule,
+        McpCoreModule.forRoot({
+          server: {
+            name: 'portico',
+            title: 'Portico',
+            version: PACKAGE_VERSION,
+            instructions: 'Portico serves tools from this organisation\'s systems. Every call is recorded in an audit log.',
+          },
+          defaultTimeoutMs: config.tools.timeoutMs,
+          requestState: config.requestState,
+        }),
+        AuditModule,
+        TimeModule,
+        ...modules,
+      ],
+    };
+  }
+}
