@@ -35,7 +35,7 @@ function urlOf(server: Server, host: string): string {
 export async function startPortico(config: AppConfig, modules: ModuleMetadata['imports'] = []): Promise<RunningPortico> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, modules), {
     bodyParser: false,
-    bufferLogs: true,
+    logger: nestLogger(config),
     abortOnError: false,
     forceCloseConnections: true,
   });
@@ -52,7 +52,7 @@ export async function startPortico(config: AppConfig, modules: ModuleMetadata['i
   let statusApp: NestExpressApplication;
   try {
     statusApp = await NestFactory.create<NestExpressApplication>(StatusModule.forMainApp(app, config), {
-      bufferLogs: true,
+      logger: nestLogger(config),
       abortOnError: false,
       forceCloseConnections: true,
     });

@@ -130,4 +130,28 @@ describe('booting Portico', () => {
     expect(run.stderr()).not.toContain(wrong);
     expect(run.stdout()).toBe('');
   });
+
+  it('refuses to open an embedded database another Portico process holds', async () => {
+    if (process.env.DATABASE_URL) return; // PostgreSQL is shared by design
+    const dataDir = tempDir();
+    const env = { DATA_DIR: dataDir, PORT: '0', STATUS_PORT: '0', AUTH_TOKENS: 'ci:ci-token-0123456789abcdef' };
+    const first = spawnPortico(env);
+    try {
+      await first.waitFor(/"mcpUrl"/);
+      const second = spawnPortico(env, ['stdio']);
+      expect(await second.exited).toBe(1);
+      expect(second.stderr()).toContain(`is in use by process ${first.child.pid}`);
+    } finally {
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+    }
+    // Released on a clean stop: the next start opens it.
+    const third = spawnPortico(env);
+    try {
+      await third.waitFor(/"mcpUrl"/);
+    } finally {
+      third.child.kill('SIGTERM');
+      expect(await third.exited).toBe(0);
+    }
+  });
 });
