@@ -11,6 +11,7 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { RootController } from './health/root.controller';
 import { SessionModule } from './session/session.module';
+import { ConformanceModule } from './tools/conformance/conformance.module';
 import { TimeModule } from './tools/time/time.module';
 import { TransportModule } from './transport/transport.module';
 
@@ -40,6 +41,7 @@ export class AppModule {
         AuditModule,
         TransportModule,
         TimeModule,
+        ...(config.tools.conformanceFixtures ? [ConformanceModule] : []),
         ...modules,
       ],
       controllers: [RootController],

@@ -30,7 +30,14 @@ export interface AppConfig {
   database: { url?: string };
   auth: { disabled: boolean; tokens: StaticToken[] };
   sessions: { idleTtlMs: number; maxAgeMs: number; maxPerPrincipal: number; maxEvents: number };
-  tools: { timeoutMs: number };
+  tools: {
+    timeoutMs: number;
+    /**
+     * Serve the MCP conformance suite's fixture tools, resources and prompts
+     * (`src/tools/conformance`). For conformance runs only, never in production.
+     */
+    conformanceFixtures: boolean;
+  };
   /** Signs the requestState of multi-round tool calls; random per process unless configured. */
   requestState: { key: Uint8Array; ttlSeconds: number; configured: boolean };
   log: { level: Env['LOG_LEVEL'] };
@@ -165,7 +172,7 @@ function toConfig(env: Env, tokens: StaticToken[], originHosts: string[], cwd: s
       maxPerPrincipal: env.SESSION_MAX_PER_PRINCIPAL,
       maxEvents: env.EVENT_STORE_MAX_EVENTS,
     },
-    tools: { timeoutMs: env.TOOL_TIMEOUT_MS },
+    tools: { timeoutMs: env.TOOL_TIMEOUT_MS, conformanceFixtures: env.PORTICO_CONFORMANCE_FIXTURES },
     requestState: {
       key: env.REQUEST_STATE_KEY ? new TextEncoder().encode(env.REQUEST_STATE_KEY) : randomBytes(32),
       ttlSeconds: env.REQUEST_STATE_TTL_SECONDS,
