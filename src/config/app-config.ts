@@ -30,7 +30,14 @@ export interface AppConfig {
   database: { url?: string };
   auth: { disabled: boolean; tokens: StaticToken[] };
   sessions: { idleTtlMs: number; maxAgeMs: number; maxPerPrincipal: number; maxEvents: number };
-  tools: { timeoutMs: number };
+  tools: {
+    timeoutMs: number;
+    /**
+     * Serve the MCP conformance suite's fixture tools, resources and prompts
+     * (`src/tools/conformance`). For conformance runs only, never in production.
+     */
+    conformanceFixtures: boolean;
+  };
   /** Accept the header/body protocol-version mismatches of shipped clients (claude.ai, Claude Code). */
   mcp: { clientQuirks: boolean };
   /** Signs the requestState of multi-round tool calls; random per process unless configured. */
@@ -167,7 +174,7 @@ function toConfig(env: Env, tokens: StaticToken[], originHosts: string[], cwd: s
       maxPerPrincipal: env.SESSION_MAX_PER_PRINCIPAL,
       maxEvents: env.EVENT_STORE_MAX_EVENTS,
     },
-    tools: { timeoutMs: env.TOOL_TIMEOUT_MS },
+    tools: { timeoutMs: env.TOOL_TIMEOUT_MS, conformanceFixtures: env.PORTICO_CONFORMANCE_FIXTURES },
     mcp: { clientQuirks: env.MCP_CLIENT_QUIRKS },
     requestState: {
       key: env.REQUEST_STATE_KEY ? new TextEncoder().encode(env.REQUEST_STATE_KEY) : randomBytes(32),

@@ -53,6 +53,7 @@ export const envSchema = z.object({
   SESSION_MAX_PER_PRINCIPAL: positiveInt(32),
   EVENT_STORE_MAX_EVENTS: positiveInt(1000),
   TOOL_TIMEOUT_MS: positiveInt(60_000),
+  PORTICO_CONFORMANCE_FIXTURES: bool(false),
   REQUEST_STATE_KEY: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 48`)').optional(),
   REQUEST_STATE_TTL_SECONDS: positiveInt(600),
   MCP_CLIENT_QUIRKS: bool(true),

@@ -1,7 +1,7 @@
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import { isInitializeRequest, type McpServer } from '@modelcontextprotocol/server';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { McpServerBuilder, type Principal } from '@portico/mcp-core';
+import { McpRegistry, McpServerBuilder, type Principal } from '@portico/mcp-core';
 import type { Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';
 import { JsonRpcCode, sendJsonRpcError } from '../common/json-rpc-error';
@@ -28,9 +28,11 @@ export class LegacySessionsService implements OnModuleInit, OnApplicationShutdow
   private readonly logger = new Logger('LegacySessions');
   private readonly live = new Map<string, LiveSession>();
   private sweeper?: NodeJS.Timeout;
+  private stopListening?: () => void;
 
   constructor(
     private readonly builder: McpServerBuilder,
+    private readonly registry: McpRegistry,
     @Inject(SESSION_STORE) private readonly store: SessionStore,
     @Inject(EVENT_STORE) private readonly events: EventStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -38,11 +40,15 @@ export class LegacySessionsService implements OnModuleInit, OnApplicationShutdow
 
   onModuleInit(): void {
     this.sweeper = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS).unref();
+    // Tools, resources or prompts added or removed at runtime: bring every
+    // session's server up to date; the SDK sends each session its list_changed.
+    this.stopListening = this.registry.onChange(() => this.syncAll());
   }
 
   /** Ends every session served here, closing their streams (shutdown). */
   async closeAll(): Promise<void> {
     clearInterval(this.sweeper);
+    this.stopListening?.();
     await Promise.all([...this.live.keys()].map((id) => this.end(id)));
   }
 
@@ -80,6 +86,16 @@ export class LegacySessionsService implements OnModuleInit, OnApplicationShutdow
   /** The protocol version a live session negotiated (read for client-quirk tolerance). */
   async protocolVersionOf(id: string): Promise<string | undefined> {
     return (await this.store.get(id))?.protocolVersion;
+  }
+
+  private syncAll(): void {
+    for (const [id, { server }] of this.live) {
+      try {
+        this.builder.sync(server);
+      } catch (e) {
+        this.logger.error({ err: e, sessionId: id }, 'could not apply a registry change to a session');
+      }
+    }
   }
 
   private sessionIdOf(req: Request): string | undefined {

@@ -1,7 +1,7 @@
 import { toNodeHandler, type NodeMcpRequestHandler } from '@modelcontextprotocol/node';
 import { type AuthInfo, createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { McpServerBuilder, type Principal } from '@portico/mcp-core';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { McpRegistry, McpServerBuilder, type Principal, type RegistryKind } from '@portico/mcp-core';
 import type { Request, Response } from 'express';
 import { currentRequestId } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -9,15 +9,21 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 /**
  * The modern era (2026-07-28) on `/mcp`: stateless, one server instance per
  * request from the SDK's `createMcpHandler` (strict: legacy traffic never
- * reaches it, the router sends it to the sessions).
+ * reaches it, the router sends it to the sessions). Registry changes reach
+ * open `subscriptions/listen` streams as `list_changed` notifications.
  */
 @Injectable()
-export class ModernHandlerService implements OnApplicationShutdown {
+export class ModernHandlerService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('ModernHandler');
   private readonly handler: McpHttpHandler;
   private readonly node: NodeMcpRequestHandler;
+  private stopListening?: () => void;
 
-  constructor(builder: McpServerBuilder, @Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    builder: McpServerBuilder,
+    private readonly registry: McpRegistry,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
     this.handler = createMcpHandler(
       (ctx) =>
         builder.build({
@@ -34,6 +40,15 @@ export class ModernHandlerService implements OnApplicationShutdown {
     this.node = toNodeHandler(this.handler, { maxRequestBodySize: config.http.maxBodyBytes });
   }
 
+  onModuleInit(): void {
+    const notify: Record<RegistryKind, () => void> = {
+      tools: () => this.handler.notify.toolsChanged(),
+      prompts: () => this.handler.notify.promptsChanged(),
+      resources: () => this.handler.notify.resourcesChanged(),
+    };
+    this.stopListening = this.registry.onChange((kind) => notify[kind]());
+  }
+
   async handle(req: Request, res: Response, principal: Principal): Promise<void> {
     // The SDK passes `req.auth` through to the factory; the credential itself is not needed there.
     const auth: AuthInfo = { token: '', clientId: principal.id, scopes: principal.scopes, extra: { principal } };
@@ -42,6 +57,7 @@ export class ModernHandlerService implements OnApplicationShutdown {
 
   /** Aborts in-flight modern exchanges (shutdown). */
   close(): Promise<void> {
+    this.stopListening?.();
     return this.handler.close();
   }
 

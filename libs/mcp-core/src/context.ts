@@ -1,4 +1,4 @@
-import type { ServerContext } from '@modelcontextprotocol/server';
+import type { ClientCapabilities, ServerContext } from '@modelcontextprotocol/server';
 import type { Principal } from './principal';
 
 export type ToolLogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error';
@@ -14,6 +14,25 @@ export interface McpContext {
   requestId?: string;
   /** Fires when the client cancels, the connection drops, or (tools) the call times out. */
   signal: AbortSignal;
+  /**
+   * What the client declared it can do: per request in the modern era
+   * (`_meta` `io.modelcontextprotocol/clientCapabilities`), at `initialize`
+   * in a legacy session. Ask for input (`inputRequired`) only of a kind the
+   * client declared: elicitation, sampling or roots. Empty when unknown.
+   */
+  clientCapabilities: ClientCapabilities;
+  /**
+   * Answers to the input requests of the previous round, keyed as requested
+   * (see `inputRequired`). Untrusted: read them with
+   * `acceptedContent(ctx.inputResponses, key, schema)` or `inputResponse(ctx.inputResponses, key)`.
+   * Tools, prompts and resources may all return `inputRequired(...)`; in a
+   * legacy session the SDK turns that into real server→client requests.
+   */
+  inputResponses?: Record<string, unknown>;
+  /** The verified `requestState` of this round (signed and expiring), if any. */
+  requestState<T>(): T | undefined;
+  /** Signs state to return with `inputRequired({ requestState })`; it comes back verified next round. */
+  mintState(state: object): Promise<string>;
   /** The SDK's request context, for what Portico does not wrap (rarely needed). */
   mcp: ServerContext;
 }
@@ -22,15 +41,10 @@ export interface McpContext {
 export interface ToolContext extends McpContext {
   /** Reports progress when the client asked for it (a no-op otherwise). */
   progress(progress: number, total?: number, message?: string): Promise<void>;
-  /** Sends a log message to the client for this call. */
-  log(level: ToolLogLevel, message: string): Promise<void>;
   /**
-   * Answers to the input requests of the previous round, keyed as requested
-   * (see `inputRequired`). Untrusted: read them with `acceptedContent(ctx.inputResponses, key, schema)`.
+   * Sends a log message to the client for this call, if the client asked for
+   * that level or above (legacy: `logging/setLevel`; modern: the request's
+   * `_meta` log level, without which nothing is sent).
    */
-  inputResponses?: Record<string, unknown>;
-  /** The verified `requestState` of this round (signed and expiring), if any. */
-  requestState<T>(): T | undefined;
-  /** Signs state to return with `inputRequired({ requestState })`; it comes back verified next round. */
-  mintState(state: object): Promise<string>;
+  log(level: ToolLogLevel, message: string): Promise<void>;
 }

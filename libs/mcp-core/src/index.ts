@@ -5,6 +5,7 @@ export * from './decorators/prompt.decorator';
 export * from './decorators/resource.decorator';
 export * from './decorators/tool-provider.decorator';
 export * from './decorators/tool.decorator';
+export * from './json-schema-input';
 export * from './list-page';
 export * from './mcp-core.module';
 export * from './mcp-core.options';

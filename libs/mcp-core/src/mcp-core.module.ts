@@ -15,7 +15,7 @@ export class McpCoreModule {
       module: McpCoreModule,
       imports: [DiscoveryModule],
       providers: [{ provide: MCP_CORE_OPTIONS, useValue: options }, McpRegistry, McpExplorer, ToolInvoker, McpServerBuilder],
-      exports: [McpRegistry, ToolInvoker, McpServerBuilder],
+      exports: [McpRegistry, McpExplorer, ToolInvoker, McpServerBuilder],
     };
   }
 }

@@ -1,4 +1,6 @@
 import {
+  CLIENT_CAPABILITIES_META_KEY,
+  type ClientCapabilities,
   completable,
   createRequestStateCodec,
   type GetPromptResult,
@@ -15,6 +17,7 @@ import {
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { z } from 'zod';
 import type { McpContext, ToolContext, ToolLogLevel } from './context';
+import { isJsonSchemaInput, rawJsonSchema, type ToolInput } from './json-schema-input';
 import { listPage } from './list-page';
 import { MCP_CORE_OPTIONS, type McpCoreOptions } from './mcp-core.options';
 import {
@@ -36,10 +39,16 @@ export interface BuildServerOptions {
   requestId?: () => string | undefined;
 }
 
+/** One registry entry as registered on an SDK server, with the SDK's handle to take it off again. */
+interface Registration {
+  entry: object;
+  remove(): void;
+}
+
 interface ServerState {
   options: BuildServerOptions;
-  /** `tool:name`, `resource:name`, `prompt:name` already registered on this server. */
-  registered: Set<string>;
+  /** `tool:name`, `resource:name`, `prompt:name` registered on this server. */
+  registered: Map<string, Registration>;
   /** Resource URIs the client subscribed to (legacy `resources/subscribe`). */
   subscriptions: Set<string>;
 }
@@ -56,7 +65,7 @@ const DEFAULT_PAGE_SIZE = 100;
 @Injectable()
 export class McpServerBuilder {
   private readonly logger = new Logger('McpServerBuilder');
-  private readonly schemas = new WeakMap<z.ZodObject, StandardSchemaWithJSON>();
+  private readonly schemas = new WeakMap<ToolInput, StandardSchemaWithJSON>();
   private readonly promptArgs = new WeakMap<RegisteredPrompt, z.ZodObject>();
   private readonly states = new WeakMap<McpServer, ServerState>();
   private readonly codec: RequestStateCodec<object>;
@@ -93,7 +102,7 @@ export class McpServerBuilder {
         },
       },
     );
-    this.states.set(server, { options, registered: new Set(), subscriptions: new Set() });
+    this.states.set(server, { options, registered: new Map(), subscriptions: new Set() });
     this.sync(server);
     server.server.setRequestHandler('resources/subscribe', (req) => {
       this.states.get(server)!.subscriptions.add(req.params.uri);
@@ -107,26 +116,43 @@ export class McpServerBuilder {
   }
 
   /**
-   * Registers on `server` whatever the registry gained since it was built
-   * (the SDK then sends the `list_changed` notifications of a connected session).
+   * Brings `server` in line with the registry after runtime changes: what
+   * the registry gained (and the principal may use) is registered, what it
+   * lost is removed. On a connected legacy session the SDK then sends the
+   * `notifications/*_list_changed` of each change. Call it for every live
+   * session server when {@link McpRegistry.onChange} fires.
    */
   sync(server: McpServer): void {
     const state = this.states.get(server);
     if (!state) return;
     const { principal } = state.options;
     const allowed = (scopes?: string[]) => hasScopes(principal, scopes ?? []);
-    const fresh = (key: string) => !state.registered.has(key) && state.registered.add(key);
+    const wanted = new Map<string, { entry: object; register: () => Registration['remove'] }>();
     for (const tool of this.registry.tools()) {
-      if (allowed(tool.definition.scopes) && fresh(`tool:${tool.name}`)) this.registerTool(server, tool, state.options);
+      if (allowed(tool.definition.scopes)) wanted.set(`tool:${tool.name}`, { entry: tool, register: () => this.registerTool(server, tool, state.options) });
     }
     for (const resource of this.registry.resources()) {
-      if (allowed(resource.definition.scopes) && fresh(`resource:${resource.name}`)) this.registerResource(server, resource, state.options);
+      if (allowed(resource.definition.scopes)) {
+        wanted.set(`resource:${resource.name}`, { entry: resource, register: () => this.registerResource(server, resource, state.options) });
+      }
     }
     for (const template of this.registry.resourceTemplates()) {
-      if (allowed(template.definition.scopes) && fresh(`resource:${template.name}`)) this.registerTemplate(server, template, state.options);
+      if (allowed(template.definition.scopes)) {
+        wanted.set(`resource:${template.name}`, { entry: template, register: () => this.registerTemplate(server, template, state.options) });
+      }
     }
     for (const prompt of this.registry.prompts()) {
-      if (allowed(prompt.definition.scopes) && fresh(`prompt:${prompt.name}`)) this.registerPrompt(server, prompt, state.options);
+      if (allowed(prompt.definition.scopes)) wanted.set(`prompt:${prompt.name}`, { entry: prompt, register: () => this.registerPrompt(server, prompt, state.options) });
+    }
+    // Removed, or replaced by another entry of the same name: take it off first.
+    for (const [key, registration] of state.registered) {
+      if (wanted.get(key)?.entry !== registration.entry) {
+        registration.remove();
+        state.registered.delete(key);
+      }
+    }
+    for (const [key, { entry, register }] of wanted) {
+      if (!state.registered.has(key)) state.registered.set(key, { entry, remove: register() });
     }
     this.installLists(server, principal);
   }
@@ -136,23 +162,25 @@ export class McpServerBuilder {
     return this.states.get(server)?.subscriptions.has(uri) ?? false;
   }
 
-  private registerTool(server: McpServer, tool: RegisteredTool, options: BuildServerOptions): void {
+  private registerTool(server: McpServer, tool: RegisteredTool, options: BuildServerOptions): () => void {
     const { title, description, input, output, annotations } = tool.definition;
-    server.registerTool(
+    const handle = server.registerTool(
       tool.name,
       { title, description, inputSchema: this.advertise(input), outputSchema: output && this.advertise(output), annotations },
-      (args: unknown, ctx: ServerContext) => this.invoker.invoke(tool, args, this.toolContext(tool, ctx, options)),
+      (args: unknown, ctx: ServerContext) => this.invoker.invoke(tool, args, this.toolContext(server, tool, ctx, options)),
     );
+    return () => handle.remove();
   }
 
-  private registerResource(server: McpServer, resource: RegisteredResource, options: BuildServerOptions): void {
+  private registerResource(server: McpServer, resource: RegisteredResource, options: BuildServerOptions): () => void {
     const { uri, title, description, mimeType } = resource.definition;
-    server.registerResource(resource.name, uri, { title, description, mimeType }, (url: URL, ctx: ServerContext) =>
-      this.run(resource, ctx, options, (c) => resource.handler(url, c)).then((v) => resourceResult(v, url, mimeType)),
+    const handle = server.registerResource(resource.name, uri, { title, description, mimeType }, (url: URL, ctx: ServerContext) =>
+      this.run(server, resource, ctx, options, (c) => resource.handler(url, c)).then((v) => resourceResult(v, url, mimeType)),
     );
+    return () => handle.remove();
   }
 
-  private registerTemplate(server: McpServer, template: RegisteredResourceTemplate, options: BuildServerOptions): void {
+  private registerTemplate(server: McpServer, template: RegisteredResourceTemplate, options: BuildServerOptions): () => void {
     const { uriTemplate, title, description, mimeType, complete } = template.definition;
     const completers = Object.fromEntries(
       Object.entries(complete ?? {}).map(([variable, fn]) => [
@@ -160,22 +188,24 @@ export class McpServerBuilder {
         (value: string, context?: { arguments?: Record<string, string> }) => fn(value, { arguments: context?.arguments ?? {} }),
       ]),
     );
-    server.registerResource(
+    const handle = server.registerResource(
       template.name,
       new SdkResourceTemplate(uriTemplate, { list: undefined, complete: completers }),
       { title, description, mimeType },
       (url: URL, variables: Record<string, string | string[]>, ctx: ServerContext) =>
-        this.run(template, ctx, options, (c) => template.handler(url, flatten(variables), c)).then((v) => resourceResult(v, url, mimeType)),
+        this.run(server, template, ctx, options, (c) => template.handler(url, flatten(variables), c)).then((v) => resourceResult(v, url, mimeType)),
     );
+    return () => handle.remove();
   }
 
-  private registerPrompt(server: McpServer, prompt: RegisteredPrompt, options: BuildServerOptions): void {
+  private registerPrompt(server: McpServer, prompt: RegisteredPrompt, options: BuildServerOptions): () => void {
     const { title, description } = prompt.definition;
-    server.registerPrompt(
+    const handle = server.registerPrompt(
       prompt.name,
       { title, description, argsSchema: this.promptArgsSchema(prompt) },
-      (args: unknown, ctx: ServerContext) => this.run(prompt, ctx, options, (c) => prompt.handler(args, c)).then(promptResult),
+      (args: unknown, ctx: ServerContext) => this.run(server, prompt, ctx, options, (c) => prompt.handler(args, c)).then(promptResult),
     );
+    return () => handle.remove();
   }
 
   /**
@@ -228,7 +258,8 @@ export class McpServerBuilder {
     };
   }
 
-  private jsonSchema(schema: z.ZodObject, io: 'input' | 'output'): { type: 'object'; [key: string]: unknown } {
+  private jsonSchema(schema: ToolInput, io: 'input' | 'output'): { type: 'object'; [key: string]: unknown } {
+    if (isJsonSchemaInput(schema)) return rawJsonSchema(schema);
     const std = this.advertise(schema)['~standard'] as unknown as {
       jsonSchema: Record<'input' | 'output', (o: { target: string }) => { type: 'object'; [key: string]: unknown }>;
     };
@@ -236,12 +267,12 @@ export class McpServerBuilder {
   }
 
   /**
-   * The schema as the SDK sees it: the zod schema's JSON Schema for the
-   * wire, and a validator that accepts anything, because the
+   * The schema as the SDK sees it: the zod schema's JSON Schema (or the raw
+   * JSON Schema input) for the wire, and a validator that accepts anything, because the
    * {@link ToolInvoker} validates so that rejected input is audited and the
    * message is shaped for the model. Cached per schema.
    */
-  private advertise(schema: z.ZodObject): StandardSchemaWithJSON {
+  private advertise(schema: ToolInput): StandardSchemaWithJSON {
     let advertised = this.schemas.get(schema);
     if (!advertised) {
       const std = schema['~standard'];
@@ -252,8 +283,8 @@ export class McpServerBuilder {
           vendor: 'portico',
           validate: (value: unknown) => ({ value }),
           jsonSchema: {
-            input: (o: { target: string }) => (cache[`i${o.target}`] ??= std.jsonSchema.input(o as never)),
-            output: (o: { target: string }) => (cache[`o${o.target}`] ??= std.jsonSchema.output(o as never)),
+            input: (o: { target: string }) => (cache[`i${o.target}`] ??= std.jsonSchema.input(o as never) as Record<string, unknown>),
+            output: (o: { target: string }) => (cache[`o${o.target}`] ??= std.jsonSchema.output(o as never) as Record<string, unknown>),
           },
         },
       } as unknown as StandardSchemaWithJSON;
@@ -286,21 +317,25 @@ export class McpServerBuilder {
     return schema;
   }
 
-  private context(ctx: ServerContext, options: BuildServerOptions): McpContext {
+  private context(server: McpServer, ctx: ServerContext, options: BuildServerOptions): McpContext {
     return {
       principal: options.principal,
       era: options.era,
       sessionId: options.sessionId ?? ctx.sessionId,
       requestId: options.requestId?.(),
       signal: ctx.mcpReq.signal,
+      clientCapabilities: clientCapabilities(server, ctx, options.era),
+      inputResponses: ctx.mcpReq.inputResponses,
+      requestState: <T>() => ctx.mcpReq.requestState<T>(),
+      mintState: (state: object) => this.codec.mint(state, ctx),
       mcp: ctx,
     };
   }
 
-  private toolContext(tool: RegisteredTool, ctx: ServerContext, options: BuildServerOptions): ToolContext {
+  private toolContext(server: McpServer, tool: RegisteredTool, ctx: ServerContext, options: BuildServerOptions): ToolContext {
     const progressToken = ctx.mcpReq._meta?.progressToken;
     return {
-      ...this.context(ctx, options),
+      ...this.context(server, ctx, options),
       progress: async (progress, total, message) => {
         if (progressToken === undefined) return;
         await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, progress, total, message } });
@@ -308,20 +343,18 @@ export class McpServerBuilder {
       log: async (level: ToolLogLevel, message: string) => {
         await ctx.mcpReq.log(level, message, tool.name);
       },
-      inputResponses: ctx.mcpReq.inputResponses,
-      requestState: <T>() => ctx.mcpReq.requestState<T>(),
-      mintState: (state: object) => this.codec.mint(state, ctx),
     };
   }
 
   /** Runs a resource or prompt handler; a ToolError keeps its message, anything else becomes a generic internal error. */
   private async run(
+    server: McpServer,
     entry: { name: string; source: string },
     ctx: ServerContext,
     options: BuildServerOptions,
     call: (c: McpContext) => unknown,
   ): Promise<unknown> {
-    const c = this.context(ctx, options);
+    const c = this.context(server, ctx, options);
     try {
       return await call(c);
     } catch (e) {
@@ -331,6 +364,13 @@ export class McpServerBuilder {
       throw new ProtocolError(ProtocolErrorCode.InternalError, `${entry.name} failed with an internal error`);
     }
   }
+}
+
+/** The modern era declares capabilities per request; a legacy session declared them at `initialize`. */
+function clientCapabilities(server: McpServer, ctx: ServerContext, era: McpContext['era']): ClientCapabilities {
+  if (era === 'modern') return ((ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined) ?? {};
+  // Deprecated for the modern era only; it is the one accessor for what a legacy session declared.
+  return server.server.getClientCapabilities() ?? {};
 }
 
 function flatten(variables: Record<string, string | string[]>): Record<string, string> {
@@ -345,6 +385,7 @@ function resourceResult(value: unknown, uri: URL, mimeType?: string): ReadResour
 }
 
 function promptResult(value: unknown): GetPromptResult {
+  if (isInputRequiredResult(value)) return value as unknown as GetPromptResult;
   if (typeof value === 'string') return { messages: [{ role: 'user', content: { type: 'text', text: value } }] };
   return value as GetPromptResult;
 }

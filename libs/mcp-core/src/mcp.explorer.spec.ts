@@ -5,7 +5,10 @@ import { Tool } from './decorators/tool.decorator';
 import { ToolProvider } from './decorators/tool-provider.decorator';
 import { McpCoreModule } from './mcp-core.module';
 import type { ToolContext } from './context';
+import { McpExplorer } from './mcp.explorer';
 import { McpRegistry } from './mcp.registry';
+import { Prompt } from './decorators/prompt.decorator';
+import { Resource } from './decorators/resource.decorator';
 
 @Injectable()
 class Greeting {
@@ -42,6 +45,41 @@ class OtherTools {
   }
 }
 
+/** Created by the application at runtime, not by Nest. */
+@ToolProvider({ namespace: 'plugin' })
+class PluginTools {
+  constructor(private readonly reply: string) {}
+
+  @Tool({ name: 'plugin_tool', description: 'A runtime tool.' })
+  run() {
+    return this.reply;
+  }
+
+  @Resource({ name: 'plugin_doc', uri: 'plugin://doc', description: 'A runtime resource.' })
+  doc() {
+    return 'doc';
+  }
+
+  @Prompt({ name: 'plugin_prompt', description: 'A runtime prompt.' })
+  prompt() {
+    return 'prompt';
+  }
+}
+
+/** Its second tool collides with GreetTools.greet. */
+@ToolProvider({ namespace: 'plugin' })
+class CollidingPlugin {
+  @Tool({ name: 'a_first', description: 'Registered, then rolled back.' })
+  first() {
+    return 'first';
+  }
+
+  @Tool({ name: 'greet', description: 'Collides.' })
+  second() {
+    return 'second';
+  }
+}
+
 /** Not a @ToolProvider, so its @Tool is ignored. */
 @Injectable()
 class PlainService {
@@ -73,7 +111,7 @@ describe('McpExplorer', () => {
         ['greet_all', 'greet', 'GreetTools.greetAll'],
       ]);
       const greet = registry.getTool('greet')!;
-      expect(greet.definition.input.safeParse({ who: 'Ada' }).success).toBe(true);
+      expect((greet.definition.input as z.ZodObject).safeParse({ who: 'Ada' }).success).toBe(true);
       // Called detached from the instance, as the invoker does.
       const { handler } = greet;
       expect(handler({ who: 'Ada' }, ctx)).toBe('Hello, Ada!');
@@ -92,5 +130,47 @@ describe('McpExplorer', () => {
     await expect(init).rejects.toThrow(/GreetTools\.greet/);
     await expect(init).rejects.toThrow(/OtherTools\.hello/);
     await app.close();
+  });
+
+  describe('register (runtime)', () => {
+    it('registers the decorated methods of an instance, bound to it, and removes exactly them again', async () => {
+      const app = await boot([Greeting, GreetTools]);
+      await app.init();
+      try {
+        const registry = app.get(McpRegistry);
+        const heard: string[] = [];
+        registry.onChange((kind) => heard.push(kind));
+
+        const remove = app.get(McpExplorer).register(new PluginTools('from the plugin'));
+
+        expect(registry.getTool('plugin_tool')!.handler({}, ctx)).toBe('from the plugin');
+        expect(registry.getTool('plugin_tool')!.source).toBe('PluginTools.run');
+        expect(registry.resources().map((r) => r.name)).toEqual(['plugin_doc']);
+        expect(registry.prompts().map((p) => p.name)).toEqual(['plugin_prompt']);
+        expect(heard.sort()).toEqual(['prompts', 'resources', 'tools']);
+
+        remove();
+        remove(); // idempotent
+        expect(registry.tools().map((t) => t.name)).toEqual(['greet', 'greet_all']);
+        expect(registry.resources()).toEqual([]);
+        expect(registry.prompts()).toEqual([]);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('rolls back what it added when a definition is bad, and refuses a class that is not a @ToolProvider', async () => {
+      const app = await boot([Greeting, GreetTools]);
+      await app.init();
+      try {
+        const explorer = app.get(McpExplorer);
+
+        expect(() => explorer.register(new CollidingPlugin())).toThrow(/Duplicate tool name "greet"/);
+        expect(app.get(McpRegistry).getTool('a_first')).toBeUndefined();
+        expect(() => explorer.register(new PlainService())).toThrow(/PlainService is not a @ToolProvider class/);
+      } finally {
+        await app.close();
+      }
+    });
   });
 });

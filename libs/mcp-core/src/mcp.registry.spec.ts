@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ToolOptions } from './decorators/tool.decorator';
+import { jsonSchemaInput } from './json-schema-input';
 import { ToolDefinitionError } from './tool.error';
 import { McpRegistry } from './mcp.registry';
 
@@ -25,7 +26,7 @@ describe('McpRegistry', () => {
     const found = registry.getTool('echo_text');
     expect(found?.source).toBe('Tools.method');
     expect(found?.definition.input).toBeInstanceOf(z.ZodObject);
-    expect(found?.definition.input.safeParse({}).success).toBe(true);
+    expect((found?.definition.input as z.ZodObject).safeParse({}).success).toBe(true);
     expect(registry.getTool('other')).toBeUndefined();
   });
 
@@ -90,5 +91,31 @@ describe('McpRegistry', () => {
     for (const name of ['zeta', 'alpha_two', 'alpha', 'b_tool', 'alpha_1']) registry.addTool(tool(name));
 
     expect(registry.tools().map((t) => t.name)).toEqual(['alpha', 'alpha_1', 'alpha_two', 'b_tool', 'zeta']);
+  });
+
+  it('accepts a raw JSON Schema input made with jsonSchemaInput', () => {
+    const input = jsonSchemaInput({ type: 'object', properties: { q: { type: 'string' } }, required: ['q'] });
+
+    expect(registry.addTool(tool('search', 'A.x', { input })).definition.input).toBe(input);
+  });
+
+  it('removes tools, resources and prompts, and tells listeners about additions and removals', () => {
+    const heard: string[] = [];
+    const stop = registry.onChange((kind) => heard.push(kind));
+    registry.addTool(tool('echo_text'));
+    registry.addResource({ name: 'readme', namespace: 'test', source: 'R.readme', definition: { name: 'readme', uri: 'test://readme', description: 'Readme.' }, handler: () => 'x' });
+    registry.addPrompt({ name: 'greet', namespace: 'test', source: 'P.greet', definition: { name: 'greet', description: 'Greets.' }, handler: () => 'x' });
+
+    expect(registry.removeTool('echo_text')).toBe(true);
+    expect(registry.removeResource('readme')).toBe(true);
+    expect(registry.removePrompt('greet')).toBe(true);
+    expect(registry.removeTool('echo_text')).toBe(false);
+
+    expect(heard).toEqual(['tools', 'resources', 'prompts', 'tools', 'resources', 'prompts']);
+    expect([registry.tools(), registry.resources(), registry.prompts()]).toEqual([[], [], []]);
+    expect(registry.getResource('readme')).toBeUndefined();
+    stop();
+    registry.addTool(tool('echo_text'));
+    expect(heard).toHaveLength(6);
   });
 });

@@ -5,6 +5,7 @@ import type { McpContext, ToolContext } from './context';
 import type { PromptOptions } from './decorators/prompt.decorator';
 import type { ResourceOptions, ResourceTemplateOptions } from './decorators/resource.decorator';
 import type { ToolOptions } from './decorators/tool.decorator';
+import { isJsonSchemaInput, type ToolInput } from './json-schema-input';
 import { ToolDefinitionError } from './tool.error';
 
 export type ToolHandler = (input: unknown, ctx: ToolContext) => unknown;
@@ -21,7 +22,7 @@ interface Entry<D, H> {
   handler: H;
 }
 
-export type RegisteredTool = Entry<ToolOptions & { input: z.ZodObject }, ToolHandler>;
+export type RegisteredTool = Entry<ToolOptions & { input: ToolInput }, ToolHandler>;
 export type RegisteredResource = Entry<ResourceOptions, ResourceHandler>;
 export type RegisteredResourceTemplate = Entry<ResourceTemplateOptions, ResourceTemplateHandler>;
 export type RegisteredPrompt = Entry<PromptOptions & { args: z.ZodObject }, PromptHandler>;
@@ -34,8 +35,9 @@ const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1
 /**
  * Everything the process serves: tools, resources, resource templates and
  * prompts, each keyed by name. Filled by the explorer at boot; modules may add
- * more at runtime (listeners hear of it, so sessions can send `list_changed`).
- * Lists are ordered by name, so they are deterministic.
+ * and remove entries at runtime (listeners hear of every change, so open
+ * sessions and subscription streams get `list_changed`). Lists are ordered by
+ * name, so they are deterministic.
  */
 @Injectable()
 export class McpRegistry {
@@ -52,13 +54,13 @@ export class McpRegistry {
       );
     }
     this.checkCommon(entry, 'tool');
-    for (const [field, schema] of [
-      ['input', definition.input],
-      ['output', definition.output],
-    ] as const) {
-      if (schema !== undefined && !(schema instanceof z.ZodObject)) {
-        throw new ToolDefinitionError(`Tool "${name}" on ${source}: ${field} must be a zod object schema (z.object({...}))`);
-      }
+    if (definition.input !== undefined && !(definition.input instanceof z.ZodObject) && !isJsonSchemaInput(definition.input)) {
+      throw new ToolDefinitionError(
+        `Tool "${name}" on ${source}: input must be a zod object schema (z.object({...})) or jsonSchemaInput({ type: 'object', ... })`,
+      );
+    }
+    if (definition.output !== undefined && !(definition.output instanceof z.ZodObject)) {
+      throw new ToolDefinitionError(`Tool "${name}" on ${source}: output must be a zod object schema (z.object({...}))`);
     }
     const existing = this.toolMap.get(name);
     if (existing) throw new ToolDefinitionError(`Duplicate tool name "${name}": declared by ${existing.source} and by ${source}`);
@@ -103,8 +105,32 @@ export class McpRegistry {
     return prompt;
   }
 
+  /** Removes a tool; true if there was one. Listeners hear of it. */
+  removeTool(name: string): boolean {
+    return this.remove(this.toolMap, name, 'tools');
+  }
+
+  /** Removes a resource or resource template; true if there was one. Listeners hear of it. */
+  removeResource(name: string): boolean {
+    return this.remove(this.resourceMap, name, 'resources');
+  }
+
+  /** Removes a prompt; true if there was one. Listeners hear of it. */
+  removePrompt(name: string): boolean {
+    return this.remove(this.promptMap, name, 'prompts');
+  }
+
   getTool(name: string): RegisteredTool | undefined {
     return this.toolMap.get(name);
+  }
+
+  /** A resource or resource template by name. */
+  getResource(name: string): RegisteredResource | RegisteredResourceTemplate | undefined {
+    return this.resourceMap.get(name);
+  }
+
+  getPrompt(name: string): RegisteredPrompt | undefined {
+    return this.promptMap.get(name);
   }
 
   tools(): RegisteredTool[] {
@@ -125,7 +151,7 @@ export class McpRegistry {
     return [...this.promptMap.values()].sort(byName);
   }
 
-  /** Hears of every addition; returns the unsubscribe function. */
+  /** Hears of every addition and removal; returns the unsubscribe function. */
   onChange(listener: RegistryListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -149,6 +175,12 @@ export class McpRegistry {
     if (!entry.definition.description?.trim()) {
       throw new ToolDefinitionError(`${what[0].toUpperCase()}${what.slice(1)} "${entry.name}" on ${entry.source} needs a description`);
     }
+  }
+
+  private remove(map: Map<string, unknown>, name: string, kind: RegistryKind): boolean {
+    if (!map.delete(name)) return false;
+    this.changed(kind);
+    return true;
   }
 
   private changed(kind: RegistryKind): void {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ToolOptions } from './decorators/tool.decorator';
 import type { Principal } from './principal';
 import type { ToolContext } from './context';
+import { jsonSchemaInput } from './json-schema-input';
 import { ToolError } from './tool.error';
 import { type ToolCallEvent, ToolInvoker } from './tool.invoker';
 import { type RegisteredTool, type ToolHandler, McpRegistry } from './mcp.registry';
@@ -22,6 +23,7 @@ function context(overrides: Partial<ToolContext> = {}): ToolContext {
     era: 'modern',
     requestId: 'req-42',
     signal: new AbortController().signal,
+    clientCapabilities: {},
     progress: async () => undefined,
     log: async () => undefined,
     requestState: () => undefined,
@@ -78,6 +80,20 @@ describe('ToolInvoker', () => {
     expect(text(result)).toContain('project_id');
     expect(handler).not.toHaveBeenCalled();
     expect(events.map((e) => e.outcome)).toEqual(['invalid_input']);
+  });
+
+  it('validates a raw JSON Schema input and passes the arguments through unchanged', async () => {
+    const handler = jest.fn((input: unknown) => `got ${JSON.stringify(input)}`);
+    const input = jsonSchemaInput({ type: 'object', properties: { id: { type: 'integer' } }, required: ['id'], additionalProperties: false });
+    const tool = register(handler, { input });
+
+    expect(await invoker.invoke(tool, { id: 3 }, context())).toEqual({ content: [{ type: 'text', text: 'got {"id":3}' }] });
+    const rejected = await invoker.invoke(tool, { id: 'x', extra: 1 }, context());
+
+    expect(rejected.isError).toBe(true);
+    expect(text(rejected)).toMatch(/^Invalid arguments for lookup:\n✖ .*must be integer/);
+    expect(handler).toHaveBeenCalledTimes(1);
+    expect(events.map((e) => e.outcome)).toEqual(['ok', 'invalid_input']);
   });
 
   it('shows the message of a ToolError', async () => {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { MCP_CORE_OPTIONS, type McpCoreOptions } from './mcp-core.options';
 import type { Principal } from './principal';
 import type { ToolContext } from './context';
+import type { ToolInput } from './json-schema-input';
 import { ToolError } from './tool.error';
 import type { RegisteredTool } from './mcp.registry';
 
@@ -77,12 +78,9 @@ export class ToolInvoker {
     args: unknown,
     ctx: ToolContext,
   ): Promise<{ result: CallToolResult | InputRequiredResult; outcome: ToolCallOutcome }> {
-    const parsed = tool.definition.input.safeParse(args ?? {});
+    const parsed = parseInput(tool.definition.input, args ?? {});
     if (!parsed.success) {
-      return {
-        outcome: 'invalid_input',
-        result: errorResult(`Invalid arguments for ${tool.name}:\n${z.prettifyError(parsed.error)}`),
-      };
+      return { outcome: 'invalid_input', result: errorResult(`Invalid arguments for ${tool.name}:\n${parsed.message}`) };
     }
     const timeoutMs = tool.definition.timeoutMs ?? this.options.defaultTimeoutMs;
     const timeout = AbortSignal.timeout(timeoutMs);
@@ -132,6 +130,18 @@ export class ToolInvoker {
     if (isCallToolResult(value)) return value;
     return { content: [{ type: 'text', text: JSON.stringify(value ?? null) }] };
   }
+}
+
+/** Validates arguments against a zod object or a raw JSON Schema input; the message is for the model. */
+function parseInput(schema: ToolInput, args: unknown): { success: true; data: unknown } | { success: false; message: string } {
+  if (schema instanceof z.ZodObject) {
+    const parsed = schema.safeParse(args);
+    return parsed.success ? { success: true, data: parsed.data } : { success: false, message: z.prettifyError(parsed.error) };
+  }
+  const result = schema['~standard'].validate(args);
+  if (result instanceof Promise) throw new Error('asynchronous input schemas are not supported');
+  if (!result.issues) return { success: true, data: result.value };
+  return { success: false, message: result.issues.map((i) => `✖ ${i.message}`).join('\n') };
 }
 
 function errorResult(message: string): CallToolResult {

@@ -1,11 +1,12 @@
 import { TOOL_METADATA, type ToolContext, ToolError, type ToolOptions } from '@portico/mcp-core';
+import type { z } from 'zod';
 import { TimeTools } from './time.tools';
 
 const ctx = {} as ToolContext;
 
-/** The tool's declared options, as the registry sees them. */
-const definitionOf = (method: keyof TimeTools): ToolOptions =>
-  Reflect.getMetadata(TOOL_METADATA, TimeTools.prototype[method] as object) as ToolOptions;
+/** The tool's declared options, as the registry sees them (the time tools declare zod inputs). */
+const definitionOf = (method: keyof TimeTools) =>
+  Reflect.getMetadata(TOOL_METADATA, TimeTools.prototype[method] as object) as ToolOptions & { input?: z.ZodObject };
 
 function toolsAt(iso: string): TimeTools {
   const tools = new TimeTools();

@@ -1,6 +1,7 @@
 import type { ToolAnnotations } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import { TOOL_METADATA } from '../constants';
+import type { ToolInput } from '../json-schema-input';
 
 export interface ToolOptions {
   /** snake_case, at most 64 characters, unique across all providers. */
@@ -9,8 +10,12 @@ export interface ToolOptions {
   title?: string;
   /** What the tool does, written for the model: when to use it and what it returns. */
   description: string;
-  /** Input schema; a tool without input takes `z.object({})`. Defaults to that. */
-  input?: z.ZodObject;
+  /**
+   * Input schema: a zod object, or a raw JSON Schema made with
+   * `jsonSchemaInput({...})` for what zod cannot express. A tool without
+   * input takes `z.object({})`, the default.
+   */
+  input?: ToolInput;
   /** Output schema: the handler returns an object of this shape (sent as structured content). */
   output?: z.ZodObject;
   annotations?: ToolAnnotations;

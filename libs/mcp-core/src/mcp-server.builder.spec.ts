@@ -1,0 +1,187 @@
+import { Client } from '@modelcontextprotocol/client';
+import { InMemoryTransport, inputRequired, type McpServer } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import type { McpContext, ToolContext } from './context';
+import { jsonSchemaInput } from './json-schema-input';
+import { McpServerBuilder } from './mcp-server.builder';
+import { McpRegistry, type ToolHandler } from './mcp.registry';
+import type { Principal } from './principal';
+import { ToolInvoker } from './tool.invoker';
+
+const options = { server: { name: 't', version: '1' }, defaultTimeoutMs: 1000, requestState: { key: new Uint8Array(32), ttlSeconds: 60 } };
+const principal: Principal = { id: 'token:ci', kind: 'service', displayName: 'ci', scopes: ['*'], authMethod: 'bearer' };
+
+function addTool(registry: McpRegistry, name: string, handler: ToolHandler = () => name, extra: object = {}) {
+  return registry.addTool({ name, namespace: 'test', source: `Tools.${name}`, definition: { name, description: `The ${name} tool.`, ...extra }, handler });
+}
+
+/** A legacy-era session: the builder's server and a v2 client over an in-memory pair. */
+async function session(registry: McpRegistry, capabilities: object = {}) {
+  const builder = new McpServerBuilder(registry, new ToolInvoker(options), options);
+  const server = builder.build({ principal, era: 'legacy', sessionId: 's1' });
+  const client = new Client({ name: 'spec', version: '1' }, { capabilities });
+  const notifications: string[] = [];
+  for (const method of ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed'] as const) {
+    client.setNotificationHandler(method, () => void notifications.push(method));
+  }
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  await client.connect(clientSide);
+  return { builder, server, client, notifications, close: () => Promise.all([client.close(), server.close()]) };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+describe('McpServerBuilder', () => {
+  describe('sync: runtime registry changes on a live session', () => {
+    it('registers what the registry gained and removes what it lost, and the client hears list_changed', async () => {
+      const registry = new McpRegistry();
+      addTool(registry, 'always_there');
+      const s = await session(registry);
+      try {
+        addTool(registry, 'added_later');
+        s.builder.sync(s.server);
+        await settle();
+
+        expect((await s.client.listTools()).tools.map((t) => t.name)).toEqual(['added_later', 'always_there']);
+        expect(await s.client.callTool({ name: 'added_later', arguments: {} })).toMatchObject({ content: [{ type: 'text', text: 'added_later' }] });
+        expect(s.notifications).toContain('notifications/tools/list_changed');
+
+        s.notifications.length = 0;
+        registry.removeTool('added_later');
+        s.builder.sync(s.server);
+        await settle();
+
+        expect((await s.client.listTools()).tools.map((t) => t.name)).toEqual(['always_there']);
+        await expect(s.client.callTool({ name: 'added_later', arguments: {} })).rejects.toThrow(/added_later/);
+        expect(s.notifications).toEqual(['notifications/tools/list_changed']);
+      } finally {
+        await s.close();
+      }
+    });
+
+    it('replaces an entry removed and added again under the same name', async () => {
+      const registry = new McpRegistry();
+      addTool(registry, 'versioned', () => 'v1');
+      const s = await session(registry);
+      try {
+        registry.removeTool('versioned');
+        addTool(registry, 'versioned', () => 'v2');
+        s.builder.sync(s.server);
+
+        expect(await s.client.callTool({ name: 'versioned', arguments: {} })).toMatchObject({ content: [{ text: 'v2' }] });
+      } finally {
+        await s.close();
+      }
+    });
+
+    it('adds and removes prompts, with prompts/list_changed', async () => {
+      const registry = new McpRegistry();
+      const s = await session(registry);
+      try {
+        registry.addPrompt({ name: 'late_prompt', namespace: 'test', source: 'P.late', definition: { name: 'late_prompt', description: 'Late.' }, handler: () => 'hi' });
+        s.builder.sync(s.server);
+        await settle();
+
+        expect((await s.client.listPrompts()).prompts.map((p) => p.name)).toEqual(['late_prompt']);
+        expect(s.notifications).toContain('notifications/prompts/list_changed');
+        registry.removePrompt('late_prompt');
+        s.builder.sync(s.server);
+        expect((await s.client.listPrompts()).prompts).toEqual([]);
+      } finally {
+        await s.close();
+      }
+    });
+
+    it('does nothing for a server it did not build', () => {
+      const builder = new McpServerBuilder(new McpRegistry(), new ToolInvoker(options), options);
+      expect(() => builder.sync({} as McpServer)).not.toThrow();
+    });
+  });
+
+  it('lists a jsonSchemaInput exactly as declared and validates arguments against it', async () => {
+    const schema = {
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      type: 'object' as const,
+      $defs: { point: { $anchor: 'pt', type: 'object', properties: { x: { type: 'number' } }, required: ['x'] } },
+      properties: { at: { $ref: '#/$defs/point' }, mode: { enum: ['a', 'b'] } },
+      if: { properties: { mode: { const: 'a' } } },
+      then: { required: ['at'] },
+      additionalProperties: false,
+    };
+    const registry = new McpRegistry();
+    addTool(registry, 'raw', (input) => `got ${JSON.stringify(input)}`, { input: jsonSchemaInput(schema) });
+    const s = await session(registry);
+    try {
+      const [tool] = (await s.client.listTools()).tools;
+      expect(tool.inputSchema).toEqual(schema);
+
+      expect(await s.client.callTool({ name: 'raw', arguments: { mode: 'a', at: { x: 1 } } })).toMatchObject({
+        content: [{ text: 'got {"mode":"a","at":{"x":1}}' }],
+      });
+      const rejected = await s.client.callTool({ name: 'raw', arguments: { mode: 'a' } });
+      expect(rejected.isError).toBe(true);
+      expect((rejected.content as { text: string }[])[0].text).toMatch(/Invalid arguments for raw:[\s\S]*required property 'at'/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('tells handlers what the client declared at initialize (legacy era)', async () => {
+    const seen: McpContext['clientCapabilities'][] = [];
+    const registry = new McpRegistry();
+    addTool(registry, 'caps', (_input, ctx: ToolContext) => {
+      seen.push(ctx.clientCapabilities);
+      return 'ok';
+    });
+    const s = await session(registry, { sampling: {}, elicitation: {} });
+    try {
+      await s.client.callTool({ name: 'caps', arguments: {} });
+      expect(seen[0]).toMatchObject({ sampling: {}, elicitation: {} });
+      expect(seen[0].roots).toBeUndefined();
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('lets a prompt ask for input; in a legacy session the SDK asks the client and re-enters the handler', async () => {
+    const registry = new McpRegistry();
+    registry.addPrompt({
+      name: 'ask_topic',
+      namespace: 'test',
+      source: 'P.ask',
+      definition: { name: 'ask_topic', description: 'Asks for a topic first.' },
+      handler: (_args, ctx: McpContext) => {
+        const answer = (ctx.inputResponses?.topic as { action?: string; content?: { topic?: string } } | undefined)?.content?.topic;
+        if (!answer) {
+          return inputRequired({
+            inputRequests: {
+              topic: inputRequired.elicit({ message: 'Topic?', requestedSchema: { type: 'object', properties: { topic: { type: 'string' } }, required: ['topic'] } }),
+            },
+          });
+        }
+        return `Write about ${answer}.`;
+      },
+    });
+    const s = await session(registry, { elicitation: {} });
+    s.client.setRequestHandler('elicitation/create', () => ({ action: 'accept', content: { topic: 'tides' } }));
+    try {
+      const result = await s.client.getPrompt({ name: 'ask_topic' });
+      expect(result.messages).toEqual([{ role: 'user', content: { type: 'text', text: 'Write about tides.' } }]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('keeps zod inputs advertised as their JSON Schema', async () => {
+    const registry = new McpRegistry();
+    addTool(registry, 'typed', () => 'ok', { input: z.object({ n: z.number().describe('A number') }) });
+    const s = await session(registry);
+    try {
+      const [tool] = (await s.client.listTools()).tools;
+      expect(tool.inputSchema).toMatchObject({ type: 'object', properties: { n: { type: 'number', description: 'A number' } }, required: ['n'] });
+    } finally {
+      await s.close();
+    }
+  });
+});
