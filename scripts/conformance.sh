@@ -48,12 +48,9 @@ HEALTH_TIMEOUT_S=60
 # suite), and the SDK transport rightly sends no priming event (id + empty data + retry) to a
 # 2025-03-26 request: two WARNINGs. 0.2.0-alpha.12's copy of the scenario sends the negotiated
 # version and passes every check, including the disconnect and Last-Event-ID resume.
-declare -A KNOWN_SUITE_DEFECTS=(
-  ["$STABLE_CONFORMANCE_VERSION-all"]='[
-    {"scenario":"server-sse-polling","check":"server-sse-priming-event","status":"WARNING","why":"suite sends MCP-Protocol-Version 2025-03-26 on a 2025-11-25 session"},
-    {"scenario":"server-sse-polling","check":"server-sse-retry-field","status":"WARNING","why":"same: the retry field rides on the priming event"}
-  ]'
-)
+# None today. (0.1.16's server-sse-polling reconnects a 2025-11-25 session with header
+# 2025-03-26; Portico reads a session's requests at its negotiated version, MCP_CLIENT_QUIRKS.)
+declare -A KNOWN_SUITE_DEFECTS=()
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"

@@ -1,5 +1,5 @@
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
-import { isInitializeRequest, type McpServer } from '@modelcontextprotocol/server';
+import { isInitializeRequest, LATEST_PROTOCOL_VERSION, type McpServer, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { McpRegistry, McpServerBuilder, type Principal } from '@portico/mcp-core';
 import type { Request, Response } from 'express';
@@ -142,7 +142,7 @@ export class LegacySessionsService implements OnModuleInit, OnApplicationShutdow
           principalId: principal.id,
           createdAt: now,
           lastSeenAt: now,
-          protocolVersion: params?.protocolVersion,
+          protocolVersion: negotiatedVersion(params?.protocolVersion),
           clientName: params?.clientInfo?.name,
         });
         this.logger.log({ sessionId: id, client: params?.clientInfo?.name }, 'session opened');
@@ -185,4 +185,9 @@ export class LegacySessionsService implements OnModuleInit, OnApplicationShutdow
       }
     }
   }
+}
+
+/** What the SDK answers `initialize` with: the requested revision when supported, else the latest. */
+function negotiatedVersion(requested: string | undefined): string {
+  return requested && SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION;
 }

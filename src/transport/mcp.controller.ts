@@ -38,11 +38,13 @@ export class McpController {
 
   @Get()
   async get(@Req() req: Request, @Res() res: Response, @CurrentPrincipal() principal: Principal): Promise<void> {
+    if (this.config.mcp.clientQuirks) await this.tolerateQuirks(req);
     await this.legacy.other(req, res, principal);
   }
 
   @Delete()
   async delete(@Req() req: Request, @Res() res: Response, @CurrentPrincipal() principal: Principal): Promise<void> {
+    if (this.config.mcp.clientQuirks) await this.tolerateQuirks(req);
     await this.legacy.other(req, res, principal);
   }
 

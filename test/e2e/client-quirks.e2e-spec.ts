@@ -82,6 +82,27 @@ describe('client quirks', () => {
       expect(JSON.parse(line!)).toMatchObject({ sent: '2025-11-25', used: '2026-07-28', client: 'claude-code' });
     });
 
+    it('reads a legacy session request at the version the session negotiated, and logs it', async () => {
+      const init = await fetch(portico.mcpUrl, {
+        method: 'POST',
+        headers: HEADERS,
+        body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'suite', version: '0.1.16' } } }),
+      });
+      await init.text();
+      const session = { ...HEADERS, 'Mcp-Session-Id': init.headers.get('mcp-session-id')! };
+      await (await fetch(portico.mcpUrl, { method: 'POST', headers: { ...session, 'MCP-Protocol-Version': '2025-11-25' }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).text();
+      const call = await fetch(portico.mcpUrl, {
+        method: 'POST',
+        headers: { ...session, 'MCP-Protocol-Version': '2025-03-26' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'get_current_time', arguments: {} } }),
+      });
+      const text = await call.text();
+      // 2025-11-25 streams open with a priming event carrying `retry`; 2025-03-26 ones do not.
+      expect(text).toMatch(/^id: .+\nretry: \d+\ndata: \n/);
+      const line = logs.find((l) => l.includes('header-differs-from-session'));
+      expect(JSON.parse(line!)).toMatchObject({ sent: '2025-03-26', used: '2025-11-25' });
+    });
+
     it('still rejects a header that names no supported revision', async () => {
       const res = await fetch(portico.mcpUrl, {
         method: 'POST',
