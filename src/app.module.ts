@@ -37,7 +37,7 @@ export class AppModule {
         SessionModule,
         AuthModule,
         AuditModule,
-        TransportModule,
+        TransportModule.forRoot(config),
         TimeModule,
         ...modules,
       ],

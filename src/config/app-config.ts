@@ -24,12 +24,21 @@ export interface AppConfig {
     maxBodyBytes: number;
     /** Number of reverse-proxy hops whose X-Forwarded-* headers are trusted. */
     trustProxy: number;
+    /**
+     * The URL clients reach Portico at through a reverse proxy, without a
+     * trailing slash (`https://mcp.example.com/portico`); unset when Portico
+     * is reached directly. Its path prefixes the URL the HTTP+SSE transport
+     * announces for `/messages`.
+     */
+    publicBaseUrl?: string;
   };
   status: { host: string; port: number };
   dataDir: string;
   database: { url?: string };
   auth: { disabled: boolean; tokens: StaticToken[] };
   sessions: { idleTtlMs: number; maxAgeMs: number; maxPerPrincipal: number; maxEvents: number };
+  /** The 2024-11-05 HTTP+SSE transport (`GET /sse` + `POST /messages`); when off, both routes are not mounted. */
+  legacySse: { enabled: boolean };
   tools: { timeoutMs: number };
   log: { level: Env['LOG_LEVEL'] };
   shutdownTimeoutMs: number;
@@ -152,6 +161,7 @@ function toConfig(env: Env, tokens: StaticToken[], originHosts: string[], cwd: s
       allowedHosts: env.ALLOWED_HOSTS.map((h) => h.toLowerCase()),
       maxBodyBytes: env.MAX_BODY_BYTES,
       trustProxy: env.TRUST_PROXY,
+      publicBaseUrl: env.PUBLIC_BASE_URL,
     },
     status: { host: env.STATUS_HOST, port: env.STATUS_PORT },
     dataDir: isAbsolute(env.DATA_DIR) ? env.DATA_DIR : resolve(cwd, env.DATA_DIR),
@@ -163,6 +173,7 @@ function toConfig(env: Env, tokens: StaticToken[], originHosts: string[], cwd: s
       maxPerPrincipal: env.SESSION_MAX_PER_PRINCIPAL,
       maxEvents: env.EVENT_STORE_MAX_EVENTS,
     },
+    legacySse: { enabled: env.LEGACY_SSE_ENABLED },
     tools: { timeoutMs: env.TOOL_TIMEOUT_MS },
     log: { level: env.LOG_LEVEL },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
