@@ -15,7 +15,7 @@ export class AppModule {
   static forRoot(config: AppConfig, modules: ModuleMetadata['imports'] = []): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config, modules), SessionModule, AuthModule, TransportModule],
+      imports: [CoreModule.forRoot(config, modules), SessionModule, AuthModule, TransportModule.forRoot(config)],
       controllers: [RootController],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };

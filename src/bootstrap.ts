@@ -12,7 +12,7 @@ import type { AppConfig } from './config/app-config';
 import { StatusModule } from './status/status.module';
 import { StdioAppModule } from './stdio-app.module';
 import { applyHttpPipeline } from './transport/http-pipeline';
-import { LegacySessionsService } from './transport/legacy-sessions.service';
+import { LiveSessionRegistry } from './transport/live-session.registry';
 import { ModernHandlerService } from './transport/modern-handler.service';
 import { StdioService } from './transport/stdio.service';
 
@@ -73,10 +73,10 @@ export async function startPortico(config: AppConfig, modules: ModuleMetadata['i
   const close = () =>
     (closing ??= (async () => {
       await statusApp.close();
-      // Stop accepting, end every stream, then let in-flight calls finish.
+      // Stop accepting, end every stream (legacy sessions on /mcp and /sse), then let in-flight calls finish.
       const server = app.getHttpServer();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.all([app.get(LegacySessionsService).closeAll(), app.get(ModernHandlerService).close()]);
+      await Promise.all([app.get(LiveSessionRegistry).closeAll(), app.get(ModernHandlerService).close()]);
       server.closeIdleConnections();
       await closed;
       await app.get(AuditService).flush();

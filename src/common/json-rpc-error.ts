@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 
 /**
  * Writes an HTTP error as a JSON-RPC error object without an id, the shape
@@ -11,6 +11,17 @@ export function sendJsonRpcError(res: Response, status: number, code: number, me
   }
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   res.status(status).json({ jsonrpc: '2.0', error: { code, message }, id: null });
+}
+
+/**
+ * Answers a JSON-RPC batch (an array body) with 400 and returns true. No
+ * revision Portico serves has batches: 2025-03-26 added them, 2025-06-18
+ * removed them again.
+ */
+export function rejectBatch(req: Request, res: Response): boolean {
+  if (!Array.isArray(req.body)) return false;
+  sendJsonRpcError(res, 400, JsonRpcCode.InvalidRequest, 'Batch requests are not supported: send one JSON-RPC message per request');
+  return true;
 }
 
 /** JSON-RPC codes Portico uses on HTTP-level errors. */

@@ -73,6 +73,25 @@ describe('loadConfig', () => {
     expect(keysOf(configError({ ALLOWED_ORIGINS: 'https://app.example.com/path' }))).toEqual(['ALLOWED_ORIGINS']);
   });
 
+  it('keeps PUBLIC_BASE_URL without a trailing slash, and leaves it unset by default', () => {
+    expect(loadConfig({}, CWD).http.publicBaseUrl).toBeUndefined();
+    expect(loadConfig({ PUBLIC_BASE_URL: 'https://MCP.example.com/portico/' }, CWD).http.publicBaseUrl).toBe('https://mcp.example.com/portico');
+    expect(loadConfig({ PUBLIC_BASE_URL: 'http://10.0.0.5:8443' }, CWD).http.publicBaseUrl).toBe('http://10.0.0.5:8443');
+  });
+
+  it.each(['mcp.example.com/portico', 'ftp://mcp.example.com', 'https://mcp.example.com/?a=1', 'https://mcp.example.com/#top', 'https://user:pw@mcp.example.com', 'https://'])(
+    'rejects PUBLIC_BASE_URL=%s',
+    (value) => {
+      expect(keysOf(configError({ PUBLIC_BASE_URL: value }))).toEqual(['PUBLIC_BASE_URL']);
+    },
+  );
+
+  it('serves the legacy SSE transport unless LEGACY_SSE_ENABLED is false', () => {
+    expect(loadConfig({}, CWD).legacySse.enabled).toBe(true);
+    expect(loadConfig({ LEGACY_SSE_ENABLED: 'false' }, CWD).legacySse.enabled).toBe(false);
+    expect(keysOf(configError({ LEGACY_SSE_ENABLED: 'off' }))).toEqual(['LEGACY_SSE_ENABLED']);
+  });
+
   it('accepts the boolean spellings for AUTH_DISABLED', () => {
     for (const on of ['true', '1', 'yes']) expect(loadConfig({ AUTH_DISABLED: on }, CWD).auth.disabled).toBe(true);
     for (const off of ['false', '0', 'no']) expect(loadConfig({ AUTH_DISABLED: off }, CWD).auth.disabled).toBe(false);

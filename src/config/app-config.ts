@@ -24,6 +24,13 @@ export interface AppConfig {
     maxBodyBytes: number;
     /** Number of reverse-proxy hops whose X-Forwarded-* headers are trusted. */
     trustProxy: number;
+    /**
+     * The URL clients reach Portico at through a reverse proxy, without a
+     * trailing slash (`https://mcp.example.com/portico`); unset when Portico
+     * is reached directly. Its path prefixes the URL the HTTP+SSE transport
+     * announces for `/messages`.
+     */
+    publicBaseUrl?: string;
   };
   status: { host: string; port: number };
   dataDir: string;
@@ -42,6 +49,8 @@ export interface AppConfig {
   mcp: { clientQuirks: boolean };
   /** Signs the requestState of multi-round tool calls; random per process unless configured. */
   requestState: { key: Uint8Array; ttlSeconds: number; configured: boolean };
+  /** The 2024-11-05 HTTP+SSE transport (`GET /sse` + `POST /messages`); when off, both routes are not mounted. */
+  legacySse: { enabled: boolean };
   log: { level: Env['LOG_LEVEL'] };
   shutdownTimeoutMs: number;
 }
@@ -163,6 +172,7 @@ function toConfig(env: Env, tokens: StaticToken[], originHosts: string[], cwd: s
       allowedHosts: env.ALLOWED_HOSTS.map((h) => h.toLowerCase()),
       maxBodyBytes: env.MAX_BODY_BYTES,
       trustProxy: env.TRUST_PROXY,
+      publicBaseUrl: env.PUBLIC_BASE_URL,
     },
     status: { host: env.STATUS_HOST, port: env.STATUS_PORT },
     dataDir: isAbsolute(env.DATA_DIR) ? env.DATA_DIR : resolve(cwd, env.DATA_DIR),
@@ -181,6 +191,7 @@ function toConfig(env: Env, tokens: StaticToken[], originHosts: string[], cwd: s
       ttlSeconds: env.REQUEST_STATE_TTL_SECONDS,
       configured: Boolean(env.REQUEST_STATE_KEY),
     },
+    legacySse: { enabled: env.LEGACY_SSE_ENABLED },
     log: { level: env.LOG_LEVEL },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   };

@@ -25,6 +25,20 @@ const list = z
       .filter(Boolean),
   );
 
+/** `https://mcp.example.com/portico`: http(s), no credentials, query or fragment; kept without a trailing slash. */
+const publicBaseUrl = z
+  .string()
+  .refine((v) => {
+    if (/[?#]/.test(v)) return false;
+    try {
+      const url = new URL(v);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password;
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL without credentials, query or fragment, e.g. https://mcp.example.com/portico')
+  .transform((v) => new URL(v).href.replace(/\/+$/, ''));
+
 const host = z
   .string()
   .min(1)
@@ -48,10 +62,12 @@ export const envSchema = z.object({
   MAX_BODY_BYTES: positiveInt(1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  PUBLIC_BASE_URL: publicBaseUrl.optional(),
   SESSION_IDLE_TTL_SECONDS: positiveInt(30 * 60),
   SESSION_MAX_AGE_SECONDS: positiveInt(24 * 60 * 60),
   SESSION_MAX_PER_PRINCIPAL: positiveInt(32),
   EVENT_STORE_MAX_EVENTS: positiveInt(1000),
+  LEGACY_SSE_ENABLED: bool(true),
   TOOL_TIMEOUT_MS: positiveInt(60_000),
   PORTICO_CONFORMANCE_FIXTURES: bool(false),
   REQUEST_STATE_KEY: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 48`)').optional(),

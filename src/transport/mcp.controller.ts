@@ -4,7 +4,7 @@ import { Controller, Delete, Get, Inject, Logger, Post, Req, Res } from '@nestjs
 import type { Principal } from '@portico/mcp-core';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
-import { JsonRpcCode, sendJsonRpcError } from '../common/json-rpc-error';
+import { rejectBatch } from '../common/json-rpc-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { alignProtocolVersionHeader } from './client-quirks';
 import { LegacySessionsService } from './legacy-sessions.service';
@@ -27,9 +27,7 @@ export class McpController {
 
   @Post()
   async post(@Req() req: Request, @Res() res: Response, @CurrentPrincipal() principal: Principal): Promise<void> {
-    if (Array.isArray(req.body)) {
-      return sendJsonRpcError(res, 400, JsonRpcCode.InvalidRequest, 'Batch requests are not supported: send one JSON-RPC message per request');
-    }
+    if (rejectBatch(req, res)) return;
     if (this.config.mcp.clientQuirks) await this.tolerateQuirks(req);
     const legacy = await isLegacyRequest(await toWebRequest(req, req.body ?? {}), req.body);
     if (legacy) await this.legacy.post(req, res, principal);

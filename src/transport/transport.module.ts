@@ -1,11 +1,21 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { AppConfig } from '../config/app-config';
 import { LegacySessionsService } from './legacy-sessions.service';
+import { LegacySseController } from './legacy-sse/legacy-sse.controller';
+import { LegacySseService } from './legacy-sse/legacy-sse.service';
+import { LiveSessionRegistry } from './live-session.registry';
 import { McpController } from './mcp.controller';
 import { ModernHandlerService } from './modern-handler.service';
 
-@Module({
-  controllers: [McpController],
-  providers: [ModernHandlerService, LegacySessionsService],
-  exports: [LegacySessionsService],
-})
-export class TransportModule {}
+/** `/mcp` in both eras, and the legacy HTTP+SSE pair `/sse` + `/messages` unless LEGACY_SSE_ENABLED is off. */
+@Module({})
+export class TransportModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: TransportModule,
+      controllers: [McpController, ...(config.legacySse.enabled ? [LegacySseController] : [])],
+      providers: [ModernHandlerService, LiveSessionRegistry, LegacySessionsService, LegacySseService],
+      exports: [LiveSessionRegistry],
+    };
+  }
+}

@@ -1,0 +1,174 @@
+import { LATEST_PROTOCOL_VERSION, type McpServer, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { McpRegistry, McpServerBuilder, type Principal } from '@portico/mcp-core';
+import type { Response } from 'express';
+import { JsonRpcCode, sendJsonRpcError } from '../common/json-rpc-error';
+import { requestContext } from '../common/request-context';
+import { EVENT_STORE, type EventStore } from '../session/event-store.interface';
+import { SESSION_STORE, type SessionRecord, type SessionStore } from '../session/session-store.interface';
+
+/** How a legacy-era session talks: Streamable HTTP on `/mcp`, or the 2024-11-05 pair `GET /sse` + `POST /messages`. */
+export type SessionTransportKind = 'streamable-http' | 'sse';
+
+/** A legacy-era session served by this instance. */
+export interface LiveSession<T extends { close(): Promise<void> } = { close(): Promise<void> }> {
+  kind: SessionTransportKind;
+  transport: T;
+  server: McpServer;
+}
+
+const SWEEP_INTERVAL_MS = 30_000;
+
+/** What an `initialize` request says about the client, for the session record. */
+export function describeClient(initialize: unknown): Pick<SessionRecord, 'protocolVersion' | 'clientName'> {
+  const params = (initialize as { params?: { protocolVersion?: string; clientInfo?: { name?: string } } } | undefined)?.params;
+  return { protocolVersion: negotiatedVersion(params?.protocolVersion), clientName: params?.clientInfo?.name };
+}
+
+/** What the SDK answers `initialize` with: the requested revision when supported, else the latest. */
+function negotiatedVersion(requested: string | undefined): string {
+  return requested && SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION;
+}
+
+/**
+ * The legacy-era sessions this instance serves, whichever transport carries
+ * them, kept in step with the {@link SessionStore}: the store holds the
+ * record (owner, idle and absolute TTL, per-principal cap across both
+ * transports), this registry the live transport and server. A session the
+ * store no longer holds is ended here, closing its streams.
+ */
+@Injectable()
+export class LiveSessionRegistry implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('LegacySessions');
+  private readonly live = new Map<string, LiveSession>();
+  private sweeper?: NodeJS.Timeout;
+  private stopListening?: () => void;
+
+  constructor(
+    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(EVENT_STORE) private readonly events: EventStore,
+    private readonly registry: McpRegistry,
+    private readonly builder: McpServerBuilder,
+  ) {}
+
+  onModuleInit(): void {
+    this.sweeper = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS).unref();
+    // Tools, resources or prompts added or removed at runtime: bring every
+    // session's server up to date; the SDK sends each session its list_changed.
+    this.stopListening = this.registry.onChange(() => this.syncAll());
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.closeAll();
+  }
+
+  /** Number of sessions served by this instance. */
+  get size(): number {
+    return this.live.size;
+  }
+
+  /**
+   * Serves a new session here and records it in the store. When the
+   * principal is over its cap, its oldest sessions are ended, whichever
+   * transport they use.
+   */
+  async open(record: SessionRecord, session: LiveSession): Promise<void> {
+    this.live.set(record.id, session);
+    const ctx = requestContext.getStore();
+    if (ctx) ctx.sessionId = record.id;
+    let evicted: string[];
+    try {
+      evicted = await this.store.create(record);
+    } catch (e) {
+      this.live.delete(record.id);
+      throw e;
+    }
+    this.logger.log({ sessionId: record.id, transport: session.kind, client: record.clientName }, 'session opened');
+    for (const old of evicted) {
+      this.logger.log({ sessionId: old, principalId: record.principalId }, 'session evicted: per-principal cap reached');
+      void this.end(old);
+    }
+  }
+
+  /**
+   * The session if it is alive, belongs to this principal, uses this
+   * transport and is served here (sliding its idle TTL); otherwise answers 404
+   * (the spec's "start a new session"). Another principal's session is
+   * indistinguishable from an unknown one.
+   */
+  async resolve<T extends { close(): Promise<void> }>(
+    kind: SessionTransportKind,
+    id: string,
+    principal: Principal,
+    res: Response,
+  ): Promise<LiveSession<T> | undefined> {
+    const record = await this.store.touch(id);
+    const session = this.live.get(id);
+    if (!record || record.principalId !== principal.id || session?.kind !== kind) {
+      if (record && record.principalId !== principal.id) {
+        this.logger.warn({ sessionId: id, principalId: principal.id }, 'session presented by another principal');
+      }
+      sendJsonRpcError(res, 404, JsonRpcCode.SessionNotFound, 'Session not found');
+      return undefined;
+    }
+    const ctx = requestContext.getStore();
+    if (ctx) ctx.sessionId = id;
+    return session as LiveSession<T>;
+  }
+
+  /** Records what the client said about itself in `initialize`. */
+  async describe(id: string, initialize: unknown): Promise<void> {
+    await this.store.update(id, describeClient(initialize));
+  }
+
+  /** Closes a session served here (expiry, eviction, shutdown). */
+  async end(id: string): Promise<void> {
+    const session = this.live.get(id);
+    if (!session) return;
+    await session.transport.close().catch(() => undefined);
+    await this.forget(id);
+  }
+
+  /** Drops a session whose transport has closed, with its record and events. Safe to call twice. */
+  async forget(id: string): Promise<void> {
+    const session = this.live.get(id);
+    if (!session) return;
+    this.live.delete(id);
+    await session.server.close().catch(() => undefined);
+    await Promise.all([this.store.delete(id), this.events.deleteSession(id)]).catch((e) =>
+      this.logger.warn({ err: e, sessionId: id }, 'could not remove session state'),
+    );
+  }
+
+  /** The protocol version a session negotiated, from its record. */
+  async protocolVersionOf(id: string): Promise<string | undefined> {
+    return (await this.store.get(id))?.protocolVersion;
+  }
+
+  /** Ends every session served here, closing their streams (shutdown). */
+  async closeAll(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.stopListening?.();
+    await Promise.all([...this.live.keys()].map((id) => this.end(id)));
+  }
+
+  private syncAll(): void {
+    for (const [id, { server }] of this.live) {
+      try {
+        this.builder.sync(server);
+      } catch (e) {
+        this.logger.error({ err: e, sessionId: id }, 'could not apply a registry change to a session');
+      }
+    }
+  }
+
+  /** Ends sessions the store no longer holds (idle or absolute TTL, evicted by another instance). */
+  async sweep(): Promise<void> {
+    for (const id of [...this.live.keys()]) {
+      if (!(await this.store.get(id).catch(() => true))) {
+        this.logger.log({ sessionId: id }, 'session expired');
+        await this.end(id);
+      }
+    }
+  }
+}
