@@ -42,9 +42,13 @@ export async function serve(config: AppConfig): Promise<void> {
   if (config.auth.disabled) {
     log.warn('AUTH_DISABLED=true: every request is served as "anonymous" with all scopes. Loopback only; never in production.');
   }
-  const portico = await startPortico(config);
+  // Signals are handled from the first moment: a SIGTERM during start-up waits for it, then stops cleanly.
+  const starting = startPortico(config);
+  gracefulExit(log, config.shutdownTimeoutMs, async () => {
+    const running = await starting.catch(() => undefined);
+    await running?.close();
+  });
+  const portico = await starting;
   const tokens = portico.app.get(StaticTokenService);
   if (tokens.generated) printFirstStartBanner(tokens.generated, portico.mcpUrl, tokens.tokenFile);
-
-  gracefulExit(log, config.shutdownTimeoutMs, () => portico.close());
 }

@@ -14,7 +14,11 @@ import { gracefulExit } from './graceful-exit';
 export async function stdio(config: AppConfig): Promise<void> {
   const output = claimStdout();
   const log = pino(pinoOptions(config.log.level), stderr());
-  const running = await startStdio(config, { input: process.stdin, output });
-  const stop = gracefulExit(log, config.shutdownTimeoutMs, running.close);
+  const starting = startStdio(config, { input: process.stdin, output });
+  const stop = gracefulExit(log, config.shutdownTimeoutMs, async () => {
+    const running = await starting.catch(() => undefined);
+    await running?.close();
+  });
+  const running = await starting;
   void running.disconnected.then(() => stop('stdin closed'));
 }
