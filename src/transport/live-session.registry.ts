@@ -55,7 +55,16 @@ export class LiveSessionRegistry implements OnModuleInit, OnApplicationShutdown 
     this.sweeper = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS).unref();
     // Tools, resources or prompts added or removed at runtime: bring every
     // session's server up to date; the SDK sends each session its list_changed.
-    this.stopListening = this.registry.onChange(() => this.syncAll());
+    const stopChanges = this.registry.onChange(() => this.syncAll());
+    const stopUpdates = this.registry.onResourceUpdated((uri) => {
+      for (const [id, { server }] of this.live) {
+        this.builder.notifyResourceUpdated(server, uri).catch((e) => this.logger.warn({ err: e, sessionId: id }, 'could not notify a resource update'));
+      }
+    });
+    this.stopListening = () => {
+      stopChanges();
+      stopUpdates();
+    };
   }
 
   onApplicationShutdown(): Promise<void> {

@@ -46,7 +46,13 @@ export class ModernHandlerService implements OnModuleInit, OnApplicationShutdown
       prompts: () => this.handler.notify.promptsChanged(),
       resources: () => this.handler.notify.resourcesChanged(),
     };
-    this.stopListening = this.registry.onChange((kind) => notify[kind]());
+    const stopChanges = this.registry.onChange((kind) => notify[kind]());
+    // The SDK's listen router delivers it only to streams that asked for this URI.
+    const stopUpdates = this.registry.onResourceUpdated((uri) => this.handler.notify.resourceUpdated(uri));
+    this.stopListening = () => {
+      stopChanges();
+      stopUpdates();
+    };
   }
 
   async handle(req: Request, res: Response, principal: Principal): Promise<void> {

@@ -1,4 +1,5 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { McpRegistry } from '@portico/mcp-core';
 import { bearer, bootPortico, type TestPortico, TOKENS } from '../support/portico';
 
 const requestInit = { headers: bearer(TOKENS.alice) };
@@ -141,6 +142,41 @@ describe('conformance fixtures (PORTICO_CONFORMANCE_FIXTURES=true)', () => {
     } finally {
       await subscription.close();
       await Promise.all([legacy.close(), modern.close()]);
+    }
+  });
+});
+
+describe('resource updates', () => {
+  let portico: TestPortico;
+
+  beforeAll(async () => {
+    portico = await bootPortico({ PORTICO_CONFORMANCE_FIXTURES: 'true' });
+  });
+
+  afterAll(async () => {
+    await portico?.stop();
+  });
+
+  it('McpRegistry.resourceUpdated reaches a legacy subscriber and a modern listen stream, and no one else', async () => {
+    const uri = 'test://watched-resource';
+    const legacy = await connect(portico, 'legacy');
+    const modern = await connect(portico, 'modern');
+    const bystander = await connect(portico, 'legacy');
+    const heard: Record<string, string[]> = { legacy: [], modern: [], bystander: [] };
+    legacy.setNotificationHandler('notifications/resources/updated', (n) => void heard.legacy.push(n.params.uri));
+    modern.setNotificationHandler('notifications/resources/updated', (n) => void heard.modern.push(n.params.uri));
+    bystander.setNotificationHandler('notifications/resources/updated', (n) => void heard.bystander.push(n.params.uri));
+    await legacy.subscribeResource({ uri });
+    const subscription = await modern.listen({ resourceSubscriptions: [uri] });
+    try {
+      portico.app.get(McpRegistry).resourceUpdated(uri);
+      portico.app.get(McpRegistry).resourceUpdated('test://static-text');
+      await eventually(() => heard.legacy.length > 0 && heard.modern.length > 0);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(heard).toEqual({ legacy: [uri], modern: [uri], bystander: [] });
+    } finally {
+      await subscription.close();
+      await Promise.all([legacy.close(), modern.close(), bystander.close()]);
     }
   });
 });

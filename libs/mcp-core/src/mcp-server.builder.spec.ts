@@ -16,14 +16,15 @@ function addTool(registry: McpRegistry, name: string, handler: ToolHandler = () 
 }
 
 /** A legacy-era session: the builder's server and a v2 client over an in-memory pair. */
-async function session(registry: McpRegistry, capabilities: object = {}) {
-  const builder = new McpServerBuilder(registry, new ToolInvoker(options), options);
+async function session(registry: McpRegistry, capabilities: object = {}, core: object = options) {
+  const builder = new McpServerBuilder(registry, new ToolInvoker(options), { ...options, ...core });
   const server = builder.build({ principal, era: 'legacy', sessionId: 's1' });
   const client = new Client({ name: 'spec', version: '1' }, { capabilities });
   const notifications: string[] = [];
   for (const method of ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed'] as const) {
     client.setNotificationHandler(method, () => void notifications.push(method));
   }
+  client.setNotificationHandler('notifications/resources/updated', (n) => void notifications.push(`updated ${n.params.uri}`));
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   await client.connect(clientSide);
@@ -183,5 +184,61 @@ describe('McpServerBuilder', () => {
     } finally {
       await s.close();
     }
+  });
+
+  describe('paginated lists', () => {
+    it('pages tools/list in name order with an opaque cursor, and refuses a forged cursor', async () => {
+      const registry = new McpRegistry();
+      for (const name of ['delta', 'alpha', 'echo', 'charlie', 'bravo']) addTool(registry, name);
+      const s = await session(registry, {}, { pageSize: 2 });
+      try {
+        // The first page as the wire carries it (the client's listTools() would walk all pages).
+        const first = await s.client.request({ method: 'tools/list', params: {} });
+        const names = first.tools.map((t) => t.name);
+        let cursor = first.nextCursor;
+        let pages = 1;
+        while (cursor) {
+          const page = await s.client.listTools({ cursor });
+          names.push(...page.tools.map((t) => t.name));
+          cursor = page.nextCursor;
+          pages++;
+        }
+        expect(names).toEqual(['alpha', 'bravo', 'charlie', 'delta', 'echo']);
+        expect(pages).toBe(3);
+        // The client's own walk puts the pages back together.
+        expect((await s.client.listTools()).tools.map((t) => t.name)).toEqual(names);
+        await expect(s.client.listTools({ cursor: 'not-a-cursor' })).rejects.toThrow(/Invalid cursor/);
+      } finally {
+        await s.close();
+      }
+    });
+  });
+
+  describe('resource subscriptions', () => {
+    it('sends notifications/resources/updated only for subscribed URIs, until unsubscribed', async () => {
+      const registry = new McpRegistry();
+      registry.addResource({
+        name: 'watched',
+        namespace: 'test',
+        source: 'Res.watched',
+        definition: { name: 'watched', uri: 'test://watched', description: 'A resource that changes.' },
+        handler: () => 'now',
+      });
+      const s = await session(registry);
+      try {
+        await s.client.subscribeResource({ uri: 'test://watched' });
+        await s.builder.notifyResourceUpdated(s.server, 'test://watched');
+        await s.builder.notifyResourceUpdated(s.server, 'test://other');
+        await settle();
+        expect(s.notifications).toEqual(['updated test://watched']);
+
+        await s.client.unsubscribeResource({ uri: 'test://watched' });
+        await s.builder.notifyResourceUpdated(s.server, 'test://watched');
+        await settle();
+        expect(s.notifications).toEqual(['updated test://watched']);
+      } finally {
+        await s.close();
+      }
+    });
   });
 });

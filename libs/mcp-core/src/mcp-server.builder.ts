@@ -157,9 +157,11 @@ export class McpServerBuilder {
     this.installLists(server, principal);
   }
 
-  /** True when the session behind `server` subscribed to `uri` (`resources/subscribe`). */
-  isSubscribed(server: McpServer, uri: string): boolean {
-    return this.states.get(server)?.subscriptions.has(uri) ?? false;
+  /** Sends `notifications/resources/updated` for `uri` when the session behind `server` subscribed to it. */
+  async notifyResourceUpdated(server: McpServer, uri: string): Promise<void> {
+    if (this.states.get(server)?.subscriptions.has(uri) && server.isConnected()) {
+      await server.server.sendResourceUpdated({ uri });
+    }
   }
 
   private registerTool(server: McpServer, tool: RegisteredTool, options: BuildServerOptions): () => void {

@@ -45,6 +45,7 @@ export class McpRegistry {
   private readonly resourceMap = new Map<string, RegisteredResource | RegisteredResourceTemplate>();
   private readonly promptMap = new Map<string, RegisteredPrompt>();
   private readonly listeners = new Set<RegistryListener>();
+  private readonly updateListeners = new Set<(uri: string) => void>();
 
   addTool(entry: Entry<ToolOptions, ToolHandler>): RegisteredTool {
     const { name, source, definition } = entry;
@@ -155,6 +156,21 @@ export class McpRegistry {
   onChange(listener: RegistryListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Announces that the content of a resource changed: sessions that
+   * subscribed to `uri` (legacy `resources/subscribe`, modern
+   * `subscriptions/listen`) get `notifications/resources/updated`.
+   */
+  resourceUpdated(uri: string): void {
+    for (const listener of this.updateListeners) listener(uri);
+  }
+
+  /** Hears of {@link resourceUpdated}; returns the unsubscribe function. */
+  onResourceUpdated(listener: (uri: string) => void): () => void {
+    this.updateListeners.add(listener);
+    return () => this.updateListeners.delete(listener);
   }
 
   private addToResources<T extends RegisteredResource | RegisteredResourceTemplate>(entry: T): T {
