@@ -1,70 +1,135 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { type ToolCallEvent, type ToolCallListener, ToolInvoker } from '@portico/mcp-core';
+import { inputJsonSchema, type ToolCallEvent, type ToolCallListener, type ToolInput, ToolInvoker } from '@portico/mcp-core';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import type { Repository } from 'typeorm';
+import { requestContext } from '../common/request-context';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { AuditEvent } from './audit-event.entity';
+import type { AuditEventInput } from './audit-event.input';
+import { type ChainedRow, chainHash, GENESIS_HASH } from './audit.chain';
+import { AuditJournal } from './audit.journal';
+import { redactArguments } from './redaction';
 
 const BATCH_SIZE = 200;
 const FLUSH_DELAY_MS = 50;
-const MAX_PENDING = 50_000;
-const RETRY_MAX_MS = 10_000;
+/** Past this many queued events, new ones go straight to the journal. */
+const MAX_PENDING = 10_000;
+const RETRY_MAX_MS = 5_000;
 
-type Row = Omit<AuditEvent, 'id'>;
+/** A row as the writer chains it, before the database gives it an id. */
+export type AuditRow = ChainedRow & { hash: string };
+
+type Pending = Omit<ChainedRow, 'instanceId' | 'seq' | 'prevHash'>;
+
+function revive(raw: Record<string, unknown>): AuditRow {
+  return { ...(raw as unknown as AuditRow), occurredAt: new Date(raw.occurredAt as string) };
+}
 
 /**
- * Records every tool call in `audit_events`. Calls never wait for the
- * database: rows are queued and inserted in batches; when the database is
- * unreachable they stay queued and are retried with backoff. Append-only:
- * nothing here updates or deletes.
+ * Records audit events without slowing the request path: `record` only
+ * enqueues; a single background writer chains rows (hash over content and
+ * the previous row, one chain per process start), inserts them in batches,
+ * and when the database is unreachable appends them to an fsync'd journal in
+ * the data directory, replayed in order once it is back. Inserts ignore an
+ * event id already present, so replays never duplicate. Nothing is dropped:
+ * past the queue bound, events go to the journal at once.
  */
 @Injectable()
 export class AuditService implements ToolCallListener, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Audit');
-  private pending: Row[] = [];
+  private readonly journal: AuditJournal<AuditRow>;
+  /** This writer's chain: one per process start. */
+  readonly instanceId = randomUUID();
+  private seq = 0;
+  private head = GENESIS_HASH;
+  private pending: Pending[] = [];
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
   private failures = 0;
+  private readonly schemas = new WeakMap<ToolInput, Record<string, unknown>>();
 
   constructor(
     @InjectRepository(AuditEvent) private readonly repository: Repository<AuditEvent>,
     private readonly invoker: ToolInvoker,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.journal = new AuditJournal(join(config.dataDir, 'audit'));
+  }
 
   onModuleInit(): void {
     this.invoker.addListener(this);
+    // A journal left by an earlier run (database down, then a crash) is replayed first.
+    if (!this.journal.empty) this.schedule(0);
   }
 
-  onToolCall(event: ToolCallEvent): void {
-    if (this.pending.length >= MAX_PENDING) {
-      this.pending.shift();
-      this.logger.error('audit queue full: dropped the oldest pending event');
-    }
+  /** Queues an event. Never throws, never waits. */
+  record(input: AuditEventInput): void {
+    const ctx = requestContext.getStore();
     this.pending.push({
-      occurredAt: event.startedAt,
-      kind: 'tool_call',
-      principalId: event.principal.id,
-      authMethod: event.principal.authMethod,
-      sessionId: event.sessionId ?? null,
-      requestId: event.requestId ?? null,
-      era: event.era,
-      tool: event.tool,
-      namespace: event.namespace,
-      outcome: event.outcome,
-      durationMs: event.durationMs,
-      errorMessage: event.errorMessage ?? null,
+      eventId: randomUUID(),
+      occurredAt: input.occurredAt ?? new Date(),
+      kind: input.kind,
+      principalId: input.principalId ?? ctx?.principalId ?? null,
+      authMethod: input.authMethod ?? null,
+      clientName: input.clientName ?? null,
+      clientVersion: input.clientVersion ?? null,
+      clientIp: input.clientIp ?? ctx?.clientIp ?? null,
+      userAgent: input.userAgent ?? ctx?.userAgent ?? null,
+      sessionId: input.sessionId ?? ctx?.sessionId ?? null,
+      requestId: input.requestId ?? ctx?.requestId ?? null,
+      era: input.era ?? null,
+      protocolVersion: input.protocolVersion ?? null,
+      tool: input.tool ?? null,
+      namespace: input.namespace ?? null,
+      arguments: input.arguments ?? null,
+      outcome: input.outcome,
+      errorCode: input.errorCode ?? null,
+      errorMessage: input.errorMessage ?? null,
+      durationMs: input.durationMs ?? null,
+      resultBytes: input.resultBytes ?? null,
+      detail: input.detail ?? null,
     });
+    if (this.pending.length >= MAX_PENDING) {
+      // Never drop: chain what is queued and put it on disk now.
+      this.journal.append(this.chain(this.pending.splice(0)));
+      this.logger.warn({ journal: this.journal.file }, 'audit queue full: events journaled to disk');
+    }
     this.schedule(this.pending.length >= BATCH_SIZE ? 0 : FLUSH_DELAY_MS);
   }
 
-  /** Rows not yet in the database. */
-  get backlog(): number {
-    return this.pending.length;
+  onToolCall(event: ToolCallEvent): void {
+    this.record({
+      kind: 'tool_call',
+      occurredAt: event.startedAt,
+      principalId: event.principal.id,
+      authMethod: event.principal.authMethod,
+      clientName: event.client?.name,
+      clientVersion: event.client?.version,
+      sessionId: event.sessionId,
+      requestId: event.requestId,
+      era: event.era,
+      protocolVersion: event.protocolVersion,
+      tool: event.tool,
+      namespace: event.namespace,
+      arguments: redactArguments(event.arguments, event.input && this.schemaOf(event.input)),
+      outcome: event.outcome,
+      errorMessage: event.errorMessage,
+      durationMs: event.durationMs,
+      resultBytes: event.resultBytes,
+    });
   }
 
-  /** Writes everything queued; resolves when done or when the database refuses. */
+  /** Events not yet in the database (queued in memory or journaled on disk). */
+  get backlog(): { queued: number; journaled: boolean } {
+    return { queued: this.pending.length, journaled: !this.journal.empty };
+  }
+
+  /** Writes everything queued and journaled; resolves when done or when the database refuses. */
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (!this.pending.length) return;
+    if (!this.pending.length && this.journal.empty) return;
     this.flushing = this.write().finally(() => (this.flushing = undefined));
     await this.flushing;
   }
@@ -72,8 +137,23 @@ export class AuditService implements ToolCallListener, OnModuleInit, OnApplicati
   async onApplicationShutdown(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    for (let attempt = 0; attempt < 3 && this.pending.length; attempt++) await this.flush();
-    if (this.pending.length) this.logger.error({ lost: this.pending.length }, 'audit events could not be written before exit');
+    await this.flush();
+    // Whatever the database did not take is on disk for the next start.
+    if (this.pending.length) this.journal.append(this.chain(this.pending.splice(0)));
+  }
+
+  private schemaOf(input: ToolInput): Record<string, unknown> {
+    let schema = this.schemas.get(input);
+    if (!schema) this.schemas.set(input, (schema = inputJsonSchema(input)));
+    return schema;
+  }
+
+  private chain(events: Pending[]): AuditRow[] {
+    return events.map((event) => {
+      const row: ChainedRow = { ...event, instanceId: this.instanceId, seq: String(++this.seq), prevHash: this.head };
+      this.head = chainHash(row);
+      return { ...row, hash: this.head };
+    });
   }
 
   private schedule(delay: number): void {
@@ -82,21 +162,48 @@ export class AuditService implements ToolCallListener, OnModuleInit, OnApplicati
       this.timer = undefined;
       void this.flush();
     }, delay);
+    this.timer.unref();
   }
 
+  /** One pass of the single writer: the journal first (order), then the queue. */
   private async write(): Promise<void> {
-    const batch = this.pending.slice(0, BATCH_SIZE);
     try {
-      await this.repository.insert(batch);
-      this.pending.splice(0, batch.length);
-      if (this.failures) this.logger.log({ failures: this.failures }, 'audit writes recovered');
+      if (!this.journal.empty) await this.drainJournal();
+      while (this.pending.length) {
+        const batch = this.chain(this.pending.splice(0, BATCH_SIZE));
+        try {
+          await this.insert(batch);
+        } catch (e) {
+          this.journal.append(batch);
+          throw e;
+        }
+      }
+      if (this.failures) this.logger.log({ failures: this.failures }, 'audit writes recovered; journal replayed');
       this.failures = 0;
-      if (this.pending.length) this.schedule(0);
     } catch (e) {
       this.failures++;
       const delay = Math.min(RETRY_MAX_MS, 100 * 2 ** this.failures);
-      this.logger.warn({ err: e, pending: this.pending.length, retryInMs: delay }, 'audit write failed; will retry');
+      if (this.failures === 1 || this.failures % 20 === 0) {
+        this.logger.warn({ err: e, journal: this.journal.file, retryInMs: delay }, 'audit database unavailable: events go to the journal');
+      }
+      // While the journal holds rows, new ones follow them there, so order is kept.
+      if (this.pending.length) this.journal.append(this.chain(this.pending.splice(0)));
       this.schedule(delay);
     }
+  }
+
+  private async drainJournal(): Promise<void> {
+    const rows = this.journal.read(revive);
+    let done = 0;
+    try {
+      for (; done < rows.length; done += BATCH_SIZE) await this.insert(rows.slice(done, done + BATCH_SIZE));
+    } finally {
+      if (done) this.journal.drop(Math.min(done, rows.length), revive);
+    }
+  }
+
+  private async insert(rows: AuditRow[]): Promise<void> {
+    if (!rows.length) return;
+    await this.repository.createQueryBuilder().insert().into(AuditEvent).values(rows as never[]).orIgnore().execute();
   }
 }

@@ -7,6 +7,9 @@ export interface RequestContext {
   requestId: string;
   principalId?: string;
   sessionId?: string;
+  /** The caller's address (behind TRUST_PROXY hops, the forwarded one). */
+  clientIp?: string;
+  userAgent?: string;
 }
 
 export const requestContext = new AsyncLocalStorage<RequestContext>();
@@ -22,7 +25,8 @@ export function requestContextMiddleware(req: Request, res: Response, next: Next
   const requestId = typeof incoming === 'string' && INCOMING_ID.test(incoming) ? incoming : randomUUID();
   (req as Request & { id: string }).id = requestId;
   res.setHeader('X-Request-Id', requestId);
-  requestContext.run({ requestId }, next);
+  const userAgent = req.headers['user-agent']?.slice(0, 256);
+  requestContext.run({ requestId, clientIp: req.ip, userAgent }, next);
 }
 
 export function currentRequestId(): string | undefined {

@@ -1,4 +1,5 @@
+import { AuditCheckpoint } from '../audit/audit-checkpoint.entity';
 import { AuditEvent } from '../audit/audit-event.entity';
 
 /** Every entity; TypeORM gets this list instead of a glob. */
-export const entities = [AuditEvent];
+export const entities = [AuditEvent, AuditCheckpoint];

@@ -14,6 +14,10 @@ export interface McpContext {
   requestId?: string;
   /** Fires when the client cancels, the connection drops, or (tools) the call times out. */
   signal: AbortSignal;
+  /** The client as it named itself (`clientInfo`: per request in the modern era, at `initialize` in a legacy session). Unauthenticated: for logs and audit only. */
+  client?: { name: string; version?: string };
+  /** The protocol revision of this request. */
+  protocolVersion?: string;
   /**
    * What the client declared it can do: per request in the modern era
    * (`_meta` `io.modelcontextprotocol/clientCapabilities`), at `initialize`

@@ -1,5 +1,5 @@
 import { fromJsonSchema, type StandardSchemaWithJSON } from '@modelcontextprotocol/server';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ToolDefinitionError } from './tool.error';
 
 /** A JSON Schema object for a tool's input: `type: 'object'` at the root, any 2020-12 keyword below it. */
@@ -56,3 +56,12 @@ export function rawJsonSchema(input: JsonSchemaInput): JsonSchemaObject {
 
 /** What `@Tool({ input })` accepts. */
 export type ToolInput = z.ZodObject | JsonSchemaInput;
+
+/**
+ * The JSON Schema of a tool input, whichever way it was declared (zod's
+ * `.meta()` keys, such as `sensitive: true`, are kept). Computed per call: cache it.
+ */
+export function inputJsonSchema(input: ToolInput): JsonSchemaObject {
+  if (isJsonSchemaInput(input)) return rawJsonSchema(input);
+  return z.toJSONSchema(input, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as JsonSchemaObject;
+}

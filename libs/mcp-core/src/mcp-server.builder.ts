@@ -1,5 +1,7 @@
 import {
   CLIENT_CAPABILITIES_META_KEY,
+  CLIENT_INFO_META_KEY,
+  PROTOCOL_VERSION_META_KEY,
   type ClientCapabilities,
   completable,
   createRequestStateCodec,
@@ -326,6 +328,7 @@ export class McpServerBuilder {
       sessionId: options.sessionId ?? ctx.sessionId,
       requestId: options.requestId?.(),
       signal: ctx.mcpReq.signal,
+      ...clientIdentity(server, ctx, options.era),
       clientCapabilities: clientCapabilities(server, ctx, options.era),
       inputResponses: ctx.mcpReq.inputResponses,
       requestState: <T>() => ctx.mcpReq.requestState<T>(),
@@ -373,6 +376,20 @@ function clientCapabilities(server: McpServer, ctx: ServerContext, era: McpConte
   if (era === 'modern') return ((ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined) ?? {};
   // Deprecated for the modern era only; it is the one accessor for what a legacy session declared.
   return server.server.getClientCapabilities() ?? {};
+}
+
+/** Who the client says it is, and the revision it speaks: from the request envelope (modern) or the session's handshake (legacy). */
+function clientIdentity(server: McpServer, ctx: ServerContext, era: McpContext['era']): Pick<McpContext, 'client' | 'protocolVersion'> {
+  if (era === 'modern') {
+    const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+    const info = envelope?.[CLIENT_INFO_META_KEY] as { name?: string; version?: string } | undefined;
+    return {
+      client: info?.name ? { name: info.name, version: info.version } : undefined,
+      protocolVersion: envelope?.[PROTOCOL_VERSION_META_KEY] as string | undefined,
+    };
+  }
+  const info = server.server.getClientVersion();
+  return { client: info ? { name: info.name, version: info.version } : undefined, protocolVersion: server.server.getNegotiatedProtocolVersion() };
 }
 
 function flatten(variables: Record<string, string | string[]>): Record<string, string> {

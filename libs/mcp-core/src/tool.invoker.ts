@@ -19,9 +19,17 @@ export interface ToolCallEvent {
   era: ToolContext['era'];
   sessionId?: string;
   requestId?: string;
+  client?: ToolContext['client'];
+  protocolVersion?: string;
+  /** The arguments as received (audit redacts them; see the tool's input schema for `sensitive` fields). */
+  arguments: unknown;
+  /** The tool's input schema, for redaction of fields marked sensitive. */
+  input?: RegisteredTool['definition']['input'];
   outcome: ToolCallOutcome;
   startedAt: Date;
   durationMs: number;
+  /** Size of the serialized result in bytes. */
+  resultBytes: number;
   /** The message the caller saw when the call failed (never a stack or a secret). */
   errorMessage?: string;
 }
@@ -58,9 +66,14 @@ export class ToolInvoker {
       era: ctx.era,
       sessionId: ctx.sessionId,
       requestId: ctx.requestId,
+      client: ctx.client,
+      protocolVersion: ctx.protocolVersion,
+      arguments: args,
+      input: tool.definition.input,
       outcome,
       startedAt,
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      resultBytes: Buffer.byteLength(JSON.stringify(result)),
       errorMessage: 'isError' in result && result.isError ? textOf(result as CallToolResult) : undefined,
     };
     for (const listener of this.listeners) {
