@@ -6,9 +6,10 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import { AppModule } from './app.module';
+import { PACKAGE_VERSION } from './common/paths';
 import { AuditService } from './audit/audit.service';
 import { nestLogger } from './common/logger.module';
-import type { AppConfig } from './config/app-config';
+import { type AppConfig, configSummary } from './config/app-config';
 import { StatusModule } from './status/status.module';
 import { StdioAppModule } from './stdio-app.module';
 import { applyHttpPipeline } from './transport/http-pipeline';
@@ -68,6 +69,7 @@ export async function startPortico(config: AppConfig, modules: ModuleMetadata['i
   const mcpUrl = `${urlOf(app.getHttpServer(), config.http.host)}/mcp`;
   const statusUrl = urlOf(statusApp.getHttpServer(), config.status.host);
   logger.log({ mcpUrl, statusUrl, database: config.database.url ? 'postgres' : 'embedded' }, 'Portico is ready');
+  app.get(AuditService).record({ kind: 'config_loaded', outcome: 'ok', detail: { ...configSummary(config), version: PACKAGE_VERSION, transport: 'http' } });
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -114,6 +116,7 @@ export async function startStdio(
     { transport: 'stdio', principal: stdio.principal.id, database: config.database.url ? 'postgres' : 'embedded' },
     'Portico is ready',
   );
+  app.get(AuditService).record({ kind: 'config_loaded', outcome: 'ok', detail: { ...configSummary(config), version: PACKAGE_VERSION, transport: 'stdio' } });
 
   let closing: Promise<void> | undefined;
   const close = () =>

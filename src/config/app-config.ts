@@ -196,3 +196,17 @@ function toConfig(env: Env, tokens: StaticToken[], originHosts: string[], cwd: s
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   };
 }
+
+/** What the configuration says, without a secret: for the audit log at boot and the status API. */
+export function configSummary(config: AppConfig): Record<string, unknown> {
+  return {
+    http: { host: config.http.host, port: config.http.port, allowedHosts: config.http.allowedHosts, allowedOrigins: config.http.allowedOrigins, maxBodyBytes: config.http.maxBodyBytes, trustProxy: config.http.trustProxy },
+    status: config.status,
+    database: config.database.url ? 'postgres' : 'embedded',
+    auth: { disabled: config.auth.disabled, staticTokens: config.auth.tokens.map((t) => t.name) },
+    sessions: config.sessions,
+    tools: config.tools,
+    requestStateKey: config.requestState.configured ? 'configured' : 'random per process',
+    logLevel: config.log.level,
+  };
+}

@@ -66,6 +66,7 @@ export class LegacySessionsService {
   private async open(req: Request, res: Response, principal: Principal): Promise<void> {
     const id = randomBytes(24).toString('base64url');
     const server = this.builder.build({ principal, era: 'legacy', sessionId: id, requestId: currentRequestId });
+    let deleted = false;
     const transport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
       eventStore: sessionEventStore(this.events, id),
@@ -78,9 +79,12 @@ export class LegacySessionsService {
           { kind: 'streamable-http', transport, server },
         );
       },
-      onsessionclosed: () => this.logger.log({ sessionId: id }, 'session deleted by client'),
+      onsessionclosed: () => {
+        deleted = true;
+        this.logger.log({ sessionId: id }, 'session deleted by client');
+      },
     });
-    transport.onclose = () => void this.sessions.forget(id);
+    transport.onclose = () => void this.sessions.forget(id, deleted ? 'deleted' : 'closed');
     await server.connect(transport);
     await transport.handleRequest(req, res, req.body);
   }

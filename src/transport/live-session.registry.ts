@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { McpRegistry, McpServerBuilder, type Principal } from '@portico/mcp-core';
 import type { Response } from 'express';
 import { JsonRpcCode, sendJsonRpcError } from '../common/json-rpc-error';
+import { AuditService } from '../audit/audit.service';
 import { requestContext } from '../common/request-context';
 import { EVENT_STORE, type EventStore } from '../session/event-store.interface';
 import { SESSION_STORE, type SessionRecord, type SessionStore } from '../session/session-store.interface';
@@ -15,7 +16,12 @@ export interface LiveSession<T extends { close(): Promise<void> } = { close(): P
   kind: SessionTransportKind;
   transport: T;
   server: McpServer;
+  /** Set by the registry when the session opens (for the audit log). */
+  principalId?: string;
 }
+
+/** Why a session ended, as the audit log records it. */
+export type SessionEnd = 'closed' | 'deleted' | 'expired' | 'evicted' | 'shutdown';
 
 const SWEEP_INTERVAL_MS = 30_000;
 
@@ -49,6 +55,7 @@ export class LiveSessionRegistry implements OnModuleInit, OnApplicationShutdown 
     @Inject(EVENT_STORE) private readonly events: EventStore,
     private readonly registry: McpRegistry,
     private readonly builder: McpServerBuilder,
+    private readonly audit: AuditService,
   ) {}
 
   onModuleInit(): void {
@@ -82,6 +89,7 @@ export class LiveSessionRegistry implements OnModuleInit, OnApplicationShutdown 
    * transport they use.
    */
   async open(record: SessionRecord, session: LiveSession): Promise<void> {
+    session.principalId = record.principalId;
     this.live.set(record.id, session);
     const ctx = requestContext.getStore();
     if (ctx) ctx.sessionId = record.id;
@@ -93,9 +101,19 @@ export class LiveSessionRegistry implements OnModuleInit, OnApplicationShutdown 
       throw e;
     }
     this.logger.log({ sessionId: record.id, transport: session.kind, client: record.clientName }, 'session opened');
+    this.audit.record({
+      kind: 'session_opened',
+      outcome: 'ok',
+      principalId: record.principalId,
+      sessionId: record.id,
+      clientName: record.clientName,
+      protocolVersion: record.protocolVersion,
+      era: 'legacy',
+      detail: { transport: session.kind },
+    });
     for (const old of evicted) {
       this.logger.log({ sessionId: old, principalId: record.principalId }, 'session evicted: per-principal cap reached');
-      void this.end(old);
+      void this.end(old, 'evicted');
     }
   }
 
@@ -131,18 +149,26 @@ export class LiveSessionRegistry implements OnModuleInit, OnApplicationShutdown 
   }
 
   /** Closes a session served here (expiry, eviction, shutdown). */
-  async end(id: string): Promise<void> {
+  async end(id: string, why: SessionEnd): Promise<void> {
     const session = this.live.get(id);
     if (!session) return;
     await session.transport.close().catch(() => undefined);
-    await this.forget(id);
+    await this.forget(id, why);
   }
 
   /** Drops a session whose transport has closed, with its record and events. Safe to call twice. */
-  async forget(id: string): Promise<void> {
+  async forget(id: string, why: SessionEnd = 'closed'): Promise<void> {
     const session = this.live.get(id);
     if (!session) return;
     this.live.delete(id);
+    this.audit.record({
+      kind: why === 'expired' ? 'session_expired' : 'session_closed',
+      outcome: why,
+      principalId: session.principalId,
+      sessionId: id,
+      era: 'legacy',
+      detail: { transport: session.kind },
+    });
     await session.server.close().catch(() => undefined);
     await Promise.all([this.store.delete(id), this.events.deleteSession(id)]).catch((e) =>
       this.logger.warn({ err: e, sessionId: id }, 'could not remove session state'),
@@ -158,7 +184,7 @@ export class LiveSessionRegistry implements OnModuleInit, OnApplicationShutdown 
   async closeAll(): Promise<void> {
     clearInterval(this.sweeper);
     this.stopListening?.();
-    await Promise.all([...this.live.keys()].map((id) => this.end(id)));
+    await Promise.all([...this.live.keys()].map((id) => this.end(id, 'shutdown')));
   }
 
   private syncAll(): void {
@@ -176,7 +202,7 @@ export class LiveSessionRegistry implements OnModuleInit, OnApplicationShutdown 
     for (const id of [...this.live.keys()]) {
       if (!(await this.store.get(id).catch(() => true))) {
         this.logger.log({ sessionId: id }, 'session expired');
-        await this.end(id);
+        await this.end(id, 'expired');
       }
     }
   }

@@ -66,7 +66,7 @@ describe('booting Portico', () => {
       expect(first.stderr()).toMatch(/"msg":"stopped"/);
       await legacy.close().catch(() => undefined);
 
-      const rows = await queryDatabase(dataDir, `SELECT tool, outcome, principal_id FROM audit_events WHERE session_id = $1`, [sessionId]);
+      const rows = await queryDatabase(dataDir, `SELECT tool, outcome, principal_id FROM audit_events WHERE kind = 'tool_call' AND session_id = $1`, [sessionId]);
       expect(rows).toEqual([{ tool: 'get_current_time', outcome: 'ok', principal_id: 'token:bootstrap' }]);
     } finally {
       first.child.kill('SIGKILL');

@@ -64,7 +64,7 @@ describe('MCP clients on /mcp', () => {
     expect(tools.map((t) => t.name)).toContain('get_current_time');
     expectTime(await client.callTool({ name: 'get_current_time', arguments: { timezone: 'Asia/Kolkata' } }));
 
-    const rows = await portico.auditRows(`session_id = $1`, [transport.sessionId]);
+    const rows = await portico.auditRows(`kind = 'tool_call' AND session_id = $1`, [transport.sessionId]);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ era: 'legacy', tool: 'get_current_time', outcome: 'ok', principal_id: 'token:alice' });
     await transport.terminateSession();
@@ -83,7 +83,7 @@ describe('MCP clients on /mcp', () => {
       (await client.callTool({ name: 'get_current_time', arguments: { timezone: 'Asia/Kolkata' } })) as Parameters<typeof expectTime>[0],
     );
 
-    const rows = await portico.auditRows(`session_id = $1`, [transport.sessionId]);
+    const rows = await portico.auditRows(`kind = 'tool_call' AND session_id = $1`, [transport.sessionId]);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ era: 'legacy', tool: 'get_current_time', outcome: 'ok' });
     await transport.terminateSession();

@@ -138,7 +138,7 @@ describe('legacy HTTP+SSE on /sse', () => {
 
     const sessionId = recorder.sessionId();
     expect(sessionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-    const rows = await portico.auditRows(`session_id = $1`, [sessionId]);
+    const rows = await portico.auditRows(`kind = 'tool_call' AND session_id = $1`, [sessionId]);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
       era: 'legacy',

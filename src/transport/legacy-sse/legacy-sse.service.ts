@@ -49,7 +49,7 @@ export class LegacySseService {
     // nginx buffers responses unless told otherwise; the SDK's transport does not say it.
     res.setHeader('X-Accel-Buffering', 'no');
     await server.connect(transport);
-    if (res.destroyed) return this.sessions.end(id); // the client left while the session was being set up
+    if (res.destroyed) return this.sessions.end(id, 'closed'); // the client left while the session was being set up
     keepSseAlive(res);
   }
 
