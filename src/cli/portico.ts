@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { loadConfig } from '../config/app-config';
 import { ConfigError } from '../config/config.error';
+import { audit } from './audit.command';
 import { migrate } from './migrate.command';
 import { serve } from './serve.command';
 import { stdio } from './stdio.command';
@@ -12,11 +13,12 @@ Commands:
   serve     run the MCP server and the status server (default)
   stdio     serve the tools over stdin/stdout to one local client (no HTTP, no auth)
   migrate   apply pending database migrations
+  audit     verify the audit log's hash chains, or export events (portico audit --help)
 
 Configuration comes from the environment; see .env.example.
 `;
 
-const commands: Record<string, (config: ReturnType<typeof loadConfig>) => Promise<void>> = { serve, stdio, migrate };
+const commands: Record<string, (config: ReturnType<typeof loadConfig>, args: string[]) => Promise<void>> = { serve, stdio, migrate, audit };
 
 /** Entry point of `portico` and of `node dist/src/main.js`. */
 export async function runCli(argv: string[]): Promise<void> {
@@ -32,7 +34,7 @@ export async function runCli(argv: string[]): Promise<void> {
     return;
   }
   try {
-    await command(loadConfig());
+    await command(loadConfig(), argv.slice(1));
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`portico: ${e.message}\nSee .env.example for every variable and its default.\n`);

@@ -32,7 +32,10 @@ export interface AppConfig {
      */
     publicBaseUrl?: string;
   };
-  status: { host: string; port: number };
+  /** The status server; `adminToken` opens its administrative routes (audit). */
+  status: { host: string; port: number; adminToken?: string };
+  /** Days of audit events to keep; 0 keeps everything. */
+  audit: { retentionDays: number };
   dataDir: string;
   database: { url?: string };
   auth: { disabled: boolean; tokens: StaticToken[] };
@@ -174,7 +177,8 @@ function toConfig(env: Env, tokens: StaticToken[], originHosts: string[], cwd: s
       trustProxy: env.TRUST_PROXY,
       publicBaseUrl: env.PUBLIC_BASE_URL,
     },
-    status: { host: env.STATUS_HOST, port: env.STATUS_PORT },
+    status: { host: env.STATUS_HOST, port: env.STATUS_PORT, adminToken: env.STATUS_ADMIN_TOKEN },
+    audit: { retentionDays: env.AUDIT_RETENTION_DAYS },
     dataDir: isAbsolute(env.DATA_DIR) ? env.DATA_DIR : resolve(cwd, env.DATA_DIR),
     database: { url: env.DATABASE_URL },
     auth: { disabled: env.AUTH_DISABLED, tokens },
@@ -201,7 +205,8 @@ function toConfig(env: Env, tokens: StaticToken[], originHosts: string[], cwd: s
 export function configSummary(config: AppConfig): Record<string, unknown> {
   return {
     http: { host: config.http.host, port: config.http.port, allowedHosts: config.http.allowedHosts, allowedOrigins: config.http.allowedOrigins, maxBodyBytes: config.http.maxBodyBytes, trustProxy: config.http.trustProxy },
-    status: config.status,
+    status: { host: config.status.host, port: config.status.port, adminApi: Boolean(config.status.adminToken) },
+    audit: config.audit,
     database: config.database.url ? 'postgres' : 'embedded',
     auth: { disabled: config.auth.disabled, staticTokens: config.auth.tokens.map((t) => t.name) },
     sessions: config.sessions,

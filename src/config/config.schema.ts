@@ -49,6 +49,8 @@ export const envSchema = z.object({
   PORT: port(8080),
   STATUS_HOST: host.default('127.0.0.1'),
   STATUS_PORT: port(8081),
+  STATUS_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).default(0),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z
     .string()

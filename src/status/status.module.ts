@@ -3,17 +3,19 @@ import { TerminusModule } from '@nestjs/terminus';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { INestApplication } from '@nestjs/common';
-import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { loggerModule } from '../common/logger.module';
 import { SESSION_STORE } from '../session/session-store.interface';
+import { AdminGuard } from './admin.guard';
+import { AuditController } from './audit.controller';
 import { HealthController } from './health.controller';
 import { SessionStoreHealthIndicator } from './session-store.health';
 
 /**
  * The status app: a second Nest application in the same process, on
  * STATUS_PORT. It borrows the main app's live data source and session store
- * (no second pool) and has no MCP, no auth guard: bind it to an internal
- * interface.
+ * (no second pool) and has no MCP. Health is open; administrative routes
+ * (audit) need STATUS_ADMIN_TOKEN. Bind it to an internal interface.
  */
 @Module({})
 export class StatusModule {
@@ -22,11 +24,13 @@ export class StatusModule {
     return {
       module: StatusModule,
       imports: [TerminusModule.forRoot({ logger: false }), loggerModule(config)],
-      controllers: [HealthController],
+      controllers: [HealthController, AuditController],
       providers: [
         { provide: DataSource, useValue: dataSource },
         { provide: getDataSourceToken(), useValue: dataSource },
         { provide: SESSION_STORE, useValue: main.get(SESSION_STORE) },
+        { provide: APP_CONFIG, useValue: config },
+        AdminGuard,
         SessionStoreHealthIndicator,
       ],
     };

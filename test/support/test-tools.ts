@@ -42,6 +42,20 @@ export class ProbeTools {
   }
 
   @Tool({
+    name: 'store_secret',
+    description: 'Pretends to store a credential (for audit redaction tests).',
+    input: z.object({
+      username: z.string(),
+      password: z.string(),
+      note: z.string().meta({ sensitive: true }).optional(),
+      text: z.string().optional(),
+    }),
+  })
+  storeSecret({ username }: { username: string }) {
+    return `stored a credential for ${username}`;
+  }
+
+  @Tool({
     name: 'wait_for_cancel',
     description: 'Waits until the call is cancelled (or 20 s pass).',
   })
