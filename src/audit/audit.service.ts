@@ -46,8 +46,11 @@ export class AuditService implements ToolCallListener, OnModuleInit, OnApplicati
   private head = GENESIS_HASH;
   private pending: Pending[] = [];
   private timer?: NodeJS.Timeout;
+  private timerDue = 0;
   private flushing?: Promise<void>;
   private failures = 0;
+  /** While the database is away: when to try it again (until then, flushes spill to the journal). */
+  private retryAt = 0;
   private readonly schemas = new WeakMap<ToolInput, Record<string, unknown>>();
 
   constructor(
@@ -157,7 +160,12 @@ export class AuditService implements ToolCallListener, OnModuleInit, OnApplicati
   }
 
   private schedule(delay: number): void {
-    if (this.timer) return;
+    if (this.timer) {
+      // An earlier, sooner pass covers this one; a later one (a retry) is brought forward.
+      if (this.timerDue <= Date.now() + delay) return;
+      clearTimeout(this.timer);
+    }
+    this.timerDue = Date.now() + delay;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.flush();
@@ -167,6 +175,13 @@ export class AuditService implements ToolCallListener, OnModuleInit, OnApplicati
 
   /** One pass of the single writer: the journal first (order), then the queue. */
   private async write(): Promise<void> {
+    if (this.failures && Date.now() < this.retryAt) {
+      // The database is away: keep what arrives on disk within one flush delay, so even a
+      // SIGKILL now loses nothing the clients were told succeeded more than ~50 ms ago.
+      if (this.pending.length) this.journal.append(this.chain(this.pending.splice(0)));
+      this.schedule(Math.max(0, this.retryAt - Date.now()));
+      return;
+    }
     try {
       if (!this.journal.empty) await this.drainJournal();
       while (this.pending.length) {
@@ -183,6 +198,7 @@ export class AuditService implements ToolCallListener, OnModuleInit, OnApplicati
     } catch (e) {
       this.failures++;
       const delay = Math.min(RETRY_MAX_MS, 100 * 2 ** this.failures);
+      this.retryAt = Date.now() + delay;
       if (this.failures === 1 || this.failures % 20 === 0) {
         this.logger.warn({ err: e, journal: this.journal.file, retryInMs: delay }, 'audit database unavailable: events go to the journal');
       }
