@@ -5,27 +5,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppConfig } from '../config/app-config';
 import { type ChainedRow, chainHash, GENESIS_HASH } from './audit.chain';
-import { type AuditRow, AuditService } from './audit.service';
+import { type AuditRow, AuditService, INSERT_FIELDS } from './audit.service';
 
 /** A repository double whose inserts can be made to fail, keyed by event id like the real unique index. */
 function fakeRepository() {
   const rows = new Map<string, AuditRow>();
   const state = { down: false, inserts: 0 };
   const repository = {
-    createQueryBuilder: () => {
-      let values: AuditRow[] = [];
-      const q = {
-        insert: () => q,
-        into: () => q,
-        values: (v: AuditRow[]) => ((values = v), q),
-        orIgnore: () => q,
-        execute: async () => {
-          if (state.down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
-          state.inserts++;
-          for (const row of values) if (!rows.has(row.eventId)) rows.set(row.eventId, row);
-        },
-      };
-      return q;
+    query: async (sql: string, params: unknown[]) => {
+      if (state.down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+      expect(sql).toMatch(/ON CONFLICT \(event_id\) DO NOTHING$/);
+      state.inserts++;
+      for (let i = 0; i < params.length; i += INSERT_FIELDS.length) {
+        const row = Object.fromEntries(INSERT_FIELDS.map((f, j) => [f, params[i + j]])) as unknown as AuditRow;
+        for (const f of ['arguments', 'detail'] as const) if (typeof row[f] === 'string') (row as unknown as Record<string, unknown>)[f] = JSON.parse(row[f] as string);
+        if (!rows.has(row.eventId)) rows.set(row.eventId, row);
+      }
     },
   };
   return { repository, rows, state };

@@ -55,6 +55,11 @@ export class ToolInvoker {
     this.listeners.push(listener);
   }
 
+  removeListener(listener: ToolCallListener): void {
+    const i = this.listeners.indexOf(listener);
+    if (i >= 0) this.listeners.splice(i, 1);
+  }
+
   async invoke(tool: RegisteredTool, args: unknown, ctx: ToolContext): Promise<CallToolResult | InputRequiredResult> {
     const startedAt = new Date();
     const started = performance.now();
