@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import { AppModule } from './app.module';
 import { AuditService } from './audit/audit.service';
+import { ProtectedResourceService } from './auth/protected-resource.service';
 import { nestLogger } from './common/logger.module';
 import type { AppConfig } from './config/app-config';
 import { StatusModule } from './status/status.module';
@@ -48,6 +49,7 @@ export async function startPortico(config: AppConfig, modules: ModuleMetadata['i
     await app.close().catch(() => undefined);
     throw e;
   }
+  app.get(ProtectedResourceService).listening((app.getHttpServer().address() as AddressInfo).port);
 
   let statusApp: NestExpressApplication;
   try {
