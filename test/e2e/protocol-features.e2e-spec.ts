@@ -54,6 +54,7 @@ describe('protocol features through the official clients', () => {
     });
 
     it('modern v2 client: input_required rounds with a signed requestState, fulfilled by the client', async () => {
+      const started = new Date();
       const client = new Client({ name: 'elicit-v2', version: '1' }, { versionNegotiation: { mode: 'auto' }, capabilities: { elicitation: { form: {} } } });
       const asked: string[] = [];
       client.setRequestHandler('elicitation/create', async (req) => {
@@ -68,7 +69,7 @@ describe('protocol features through the official clients', () => {
       expect(asked).toEqual(['What is your name?', 'Greet Grace?']);
       await client.close();
 
-      const rows = await portico.auditRows(`tool = 'greet_user' AND era = 'modern'`);
+      const rows = await portico.auditRows(`tool = 'greet_user' AND era = 'modern' AND occurred_at >= $1`, [started]);
       expect(rows.map((r) => r.outcome)).toEqual(['input_required', 'input_required', 'ok']);
     });
 
