@@ -28,6 +28,14 @@ type ProviderInstance = InstanceType<OidcModule['Provider']>;
 export const CIMD_FETCH = Symbol('CIMD_FETCH');
 export type CimdFetch = (url: URL | string, init: RequestInit & { dispatcher?: unknown }) => Promise<Response | globalThis.Response>;
 
+/**
+ * Granted to every client that is authorized at all, whatever else it asks
+ * for: the consent to use Portico's tools (those that declare no scope). Every
+ * authorization then has a scope to consent to, so the consent page is never
+ * skipped, and a request without `scope` gets this plus the default scopes.
+ */
+export const BASE_SCOPE = 'mcp';
+const CLIENT_SCOPE_HOOK = 'x_portico_scope_hook';
 const KEY_RELOAD_MS = 60_000;
 const PURGE_EVERY_MS = 10 * 60_000;
 /** What the provider serves: its own routes, and the metadata at the root well-known paths. */
@@ -153,10 +161,25 @@ export class AuthorizationServerService implements LocalIssuer, OnApplicationBoo
       }
       const { callback } = this.current();
       if (path !== req.path) req.url = path + req.url.slice(req.path.length);
+      if (path === ROUTES.authorization && req.method === 'GET') this.defaultScope(req);
       // oidc-provider builds its URLs from the request's origin and this mount path.
       (req as { baseUrl: string }).baseUrl = prefix;
       void callback(req, res);
     };
+  }
+
+  /**
+   * RFC 6749 §3.3: a request without `scope` is served with a default, the
+   * scopes a 401 challenge names (OAUTH_SCOPES, else every scope the tools
+   * declare) plus {@link BASE_SCOPE}; `mcp` joins any other request.
+   */
+  private defaultScope(req: Request): void {
+    const url = new URL(req.url, 'http://portico');
+    const requested = (url.searchParams.get('scope') ?? '').split(' ').filter(Boolean);
+    const scopes = requested.length ? requested : this.resource.challengeScopes();
+    if (requested.includes(BASE_SCOPE) && requested.length) return;
+    url.searchParams.set('scope', [BASE_SCOPE, ...scopes.filter((s) => s !== BASE_SCOPE)].join(' '));
+    req.url = url.pathname + url.search;
   }
 
   private get keySet(): KeySet {
@@ -169,7 +192,7 @@ export class AuthorizationServerService implements LocalIssuer, OnApplicationBoo
     const { Provider, errors } = require('oidc-provider') as OidcModule;
     const as = this.config.authorizationServer;
     const resourceUrl = this.resource.resourceUrl;
-    const scopes = this.resource.scopesSupported();
+    const scopes = [BASE_SCOPE, ...this.resource.scopesSupported().filter((s) => s !== BASE_SCOPE)];
     const prefix = new URL(this.issuer).pathname.replace(/\/$/, '');
 
     const configuration: Configuration = {
@@ -217,6 +240,15 @@ export class AuthorizationServerService implements LocalIssuer, OnApplicationBoo
               jwt: { sign: { alg: 'ES256', kid: keys.current.kid } },
             };
           },
+        },
+      },
+      // A client that registers a `scope` allow-list may always have the base scope too (the hook property is never kept).
+      extraClientMetadata: {
+        properties: [CLIENT_SCOPE_HOOK],
+        validator: (_ctx, key, _value, metadata) => {
+          delete (metadata as Record<string, unknown>)[key];
+          const scope = typeof metadata.scope === 'string' ? metadata.scope.split(' ').filter(Boolean) : [];
+          if (scope.length && !scope.includes(BASE_SCOPE)) metadata.scope = [BASE_SCOPE, ...scope].join(' ');
         },
       },
       issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),

@@ -28,7 +28,8 @@ export const PAGE_HEADERS: Record<string, string> = {
   'Content-Security-Policy': `default-src 'none'; style-src ${CSS_HASH}; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'`,
   'X-Frame-Options': 'DENY',
   'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
+  // Not no-referrer: Chromium then sends `Origin: null` with the forms' POSTs, which the Origin check refuses.
+  'Referrer-Policy': 'same-origin',
   'Cache-Control': 'no-store',
 };
 
@@ -86,9 +87,10 @@ export interface ConsentView {
 
 export function consentPage(v: ConsentView): string {
   const base = `/interaction/${encodeURIComponent(v.uid)}`;
+  const describe = (s: string) => (s === 'mcp' ? ': use the tools open to every signed-in account' : '');
   const scopes = v.scopes.length
-    ? `<ul>${v.scopes.map((s) => `<li><code>${html(s)}</code></li>`).join('')}</ul>`
-    : '<p>No particular scope: only the tools that need none.</p>';
+    ? `<ul>${v.scopes.map((s) => `<li><code>${html(s)}</code>${describe(s)}</li>`).join('')}</ul>`
+    : '<p>Nothing beyond what it was granted before.</p>';
   return page(
     'Authorize',
     `<h1>Authorize ${html(v.clientName)}</h1>

@@ -101,7 +101,7 @@ describe('built-in authorization server', () => {
 
     const first = provider.tokens()!;
     expect(decodeProtectedHeader(first.access_token)).toMatchObject({ alg: 'ES256', typ: 'at+jwt' });
-    expect(decodeJwt(first.access_token)).toMatchObject({ iss: issuer, aud: mcpUrl, sub: 'token:alice', client_id: provider.information!.client_id, scope: 'notes:read notes:write' });
+    expect(decodeJwt(first.access_token)).toMatchObject({ iss: issuer, aud: mcpUrl, sub: 'token:alice', client_id: provider.information!.client_id, scope: 'mcp notes:read notes:write' });
     expect(first.refresh_token).toEqual(expect.any(String));
 
     const { client } = await connect(provider);
