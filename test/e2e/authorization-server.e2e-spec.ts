@@ -1,5 +1,11 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { auth, Client, refreshAuthorization, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
+import { getDataSourceToken } from '@nestjs/typeorm';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
+import type { DataSource } from 'typeorm';
+import { GrantsService } from '../../src/authorization-server/grants.service';
+import { AuthorizationServerService } from '../../src/authorization-server/authorization-server.service';
+import { KeyStoreService } from '../../src/authorization-server/key-store.service';
 import { approveInBrowser, builtinEnv, CimdServer, MemoryOAuthClient } from '../support/authorization-server';
 import { TestBrowser } from '../support/oauth-browser';
 import { bearer, bootPortico, type TestPortico, TOKENS } from '../support/portico';
@@ -7,6 +13,7 @@ import { ACCEPT, initialize } from '../support/raw-mcp';
 import { NoteToolsModule } from '../support/scoped-tools';
 
 const GRACE_SECONDS = 2;
+const DataSourceToken = getDataSourceToken();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -24,7 +31,10 @@ describe('built-in authorization server', () => {
 
   beforeAll(async () => {
     cimd = await CimdServer.start();
-    portico = await bootPortico(builtinEnv({ OAUTH_SERVER_REFRESH_GRACE_SECONDS: String(GRACE_SECONDS) }), [NoteToolsModule, cimd.module()]);
+    portico = await bootPortico(
+      builtinEnv({ OAUTH_SERVER_REFRESH_GRACE_SECONDS: String(GRACE_SECONDS), OAUTH_SERVER_RATE_LIMITS: 'login=3/600' }),
+      [NoteToolsModule, cimd.module()],
+    );
     mcpUrl = portico.mcpUrl;
     issuer = new URL(mcpUrl).origin;
   });
@@ -223,6 +233,89 @@ describe('built-in authorization server', () => {
       expect(res.status).toBe(303);
       expect(new URL(res.headers.get('location')!).searchParams.get('error')).toBe(error);
     }
+  });
+
+  /** Registers a public client, signs in and approves with fetch and a cookie jar, and redeems the code. */
+  const obtainTokens = async (name: string) => {
+    const redirect = 'http://127.0.0.1:40000/cb';
+    const reg = await (
+      await fetch(`${issuer}/oauth/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ client_name: name, redirect_uris: [redirect] }) })
+    ).json();
+    const verifier = randomBytes(32).toString('base64url');
+    const query = new URLSearchParams({
+      client_id: reg.client_id,
+      response_type: 'code',
+      redirect_uri: redirect,
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+      resource: mcpUrl,
+    });
+    const { callback } = await approveInBrowser(new TestBrowser(), `${issuer}/oauth/authorize?${query}`, redirect, TOKENS.alice);
+    const res = await fetch(`${issuer}/oauth/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: redirect, code_verifier: verifier, client_id: reg.client_id }),
+    });
+    expect(res.status).toBe(200);
+    const tokens = await res.json();
+    return { clientId: reg.client_id as string, accessToken: tokens.access_token as string, grantId: decodeJwt(tokens.access_token).grant_id as string };
+  };
+
+  it('an administrator lists and revokes a consent (portico oauth grants / revoke): its tokens stop at once', async () => {
+    const { clientId, accessToken, grantId } = await obtainTokens('Admin Revocation Client');
+    expect((await rawCall(accessToken)).status).toBe(200);
+    const grants = portico.app.get(GrantsService);
+    expect(await grants.list('token:alice')).toContainEqual(
+      expect.objectContaining({ grantId, accountId: 'token:alice', clientId, clientName: 'Admin Revocation Client', scopes: ['mcp', 'notes:read', 'notes:write'] }),
+    );
+
+    expect(await grants.revoke(grantId, { id: 'cli:ops', authMethod: 'cli' })).toBe(true);
+    expect(await grants.revoke(grantId, { id: 'cli:ops', authMethod: 'cli' })).toBe(false);
+    expect((await rawCall(accessToken)).status).toBe(401);
+    expect(await portico.auditRows(`kind = 'consent_revoked' AND detail->>'grantId' = $1`, [grantId])).toEqual([
+      expect.objectContaining({ principal_id: 'cli:ops', auth_method: 'cli', detail: expect.objectContaining({ clientId, via: 'admin' }) }),
+    ]);
+  });
+
+  it('rotates its signing key: the next one is published first, then signs; tokens of the previous one stay valid', async () => {
+    const before = await obtainTokens('Rotation Client');
+    const oldKid = decodeProtectedHeader(before.accessToken).kid;
+    const newKid = await portico.app.get(KeyStoreService).rotateNow();
+    const server = portico.app.get(AuthorizationServerService);
+    await server.reloadKeys();
+    const published = (await (await fetch(`${issuer}/oauth/jwks`)).json()).keys.map((k: { kid: string }) => k.kid);
+    expect(published).toEqual(expect.arrayContaining([oldKid, newKid]));
+    expect(decodeProtectedHeader((await obtainTokens('Rotation Client 2')).accessToken).kid).toBe(oldKid);
+
+    // Five minutes later (the publication lead), the new key signs.
+    await portico.app.get<DataSource>(DataSourceToken).query(`UPDATE oauth_server_keys SET active_from = now() - interval '1 second' WHERE kid = $1`, [newKid]);
+    await server.reloadKeys();
+    const after = await obtainTokens('Rotation Client 3');
+    expect(decodeProtectedHeader(after.accessToken).kid).toBe(newKid);
+    expect((await rawCall(after.accessToken)).status).toBe(200);
+    expect((await rawCall(before.accessToken)).status).toBe(200);
+  });
+
+  it('rate-limits failed sign-ins per client IP, and audits them without the secret', async () => {
+    const reg = await (
+      await fetch(`${issuer}/oauth/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:40001/cb'] }) })
+    ).json();
+    const query = new URLSearchParams({ client_id: reg.client_id, response_type: 'code', redirect_uri: 'http://127.0.0.1:40001/cb', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+    const browser = new TestBrowser();
+    let { page } = await browser.go(`${issuer}/oauth/authorize?${query}`, 'http://127.0.0.1:40001/cb');
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const result = await browser.submit(page!, 'login', { method: 'key', key: `wrong-key-${i}-0123456789abcdef` }, 'http://127.0.0.1:40001/cb');
+      statuses.push(result.page!.status);
+      if (result.page!.status === 401) page = result.page;
+    }
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    // Even the right key waits out the window.
+    expect((await browser.submit(page!, 'login', { method: 'key', key: TOKENS.alice }, 'http://127.0.0.1:40001/cb')).page!.status).toBe(429);
+    const rows = await portico.auditRows(`kind = 'auth_failure' AND auth_method = 'oauth_login'`);
+    expect(rows.filter((r) => r.error_code === 'unknown_token')).toHaveLength(3);
+    expect(rows.some((r) => r.outcome === 'locked')).toBe(true);
+    expect(JSON.stringify(rows)).not.toContain('wrong-key-');
   });
 
   it('keeps static tokens working beside it', async () => {
