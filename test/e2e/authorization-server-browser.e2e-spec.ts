@@ -41,7 +41,8 @@ describeWithBrowser('built-in authorization server in a browser', () => {
     portico = await bootPortico(builtinEnv());
     issuer = new URL(portico.mcpUrl).origin;
     callbackServer = createServer((req, res) => {
-      callbacks.push(new URL(req.url!, redirectUri));
+      const url = new URL(req.url!, redirectUri);
+      if (url.pathname === '/callback') callbacks.push(url); // not the browser's /favicon.ico
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end('client callback reached');
     });
     await new Promise<void>((resolve) => callbackServer.listen(0, '127.0.0.1', resolve));
