@@ -297,6 +297,7 @@ describe('built-in authorization server', () => {
   });
 
   it('rate-limits failed sign-ins per client IP, and audits them without the secret', async () => {
+    const started = new Date();
     const reg = await (
       await fetch(`${issuer}/oauth/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:40001/cb'] }) })
     ).json();
@@ -312,8 +313,8 @@ describe('built-in authorization server', () => {
     expect(statuses).toEqual([401, 401, 401, 429]);
     // Even the right key waits out the window.
     expect((await browser.submit(page!, 'login', { method: 'key', key: TOKENS.alice }, 'http://127.0.0.1:40001/cb')).page!.status).toBe(429);
-    const rows = await portico.auditRows(`kind = 'auth_failure' AND auth_method = 'oauth_login'`);
-    expect(rows.filter((r) => r.error_code === 'unknown_token')).toHaveLength(3);
+    const rows = await portico.auditRows(`kind = 'auth_failure' AND auth_method = 'oauth_login' AND occurred_at >= $1`, [started]);
+    expect(rows.filter((r) => r.error_code === 'unknown_token' && (r.detail as { clientId?: string }).clientId === reg.client_id)).toHaveLength(3);
     expect(rows.some((r) => r.outcome === 'locked')).toBe(true);
     expect(JSON.stringify(rows)).not.toContain('wrong-key-');
   });
