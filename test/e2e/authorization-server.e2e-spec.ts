@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { auth, Client, refreshAuthorization, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
@@ -321,5 +322,61 @@ describe('built-in authorization server', () => {
 
   it('keeps static tokens working beside it', async () => {
     expect((await rawCall(TOKENS.bob)).status).toBe(200);
+  });
+});
+
+/** A GET with a Host header of our choosing (fetch does not allow setting it), as a reverse proxy sends it. */
+function proxiedGet(url: string, headers: Record<string, string>) {
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
+    const req = request(url, { headers }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('built-in authorization server behind a TLS proxy', () => {
+  let portico: TestPortico;
+  const proxy = { host: 'mcp.example.com', 'x-forwarded-proto': 'https' };
+
+  beforeAll(async () => {
+    portico = await bootPortico(builtinEnv({ PUBLIC_BASE_URL: 'https://mcp.example.com', TRUST_PROXY: '1', ALLOWED_HOSTS: 'mcp.example.com' }));
+  });
+  afterAll(() => portico?.stop());
+
+  it('names the public https URLs in its metadata and marks its cookies Secure', async () => {
+    const base = new URL(portico.mcpUrl).origin;
+    const metadata = await proxiedGet(`${base}/.well-known/oauth-authorization-server`, proxy);
+    expect(JSON.parse(metadata.body)).toMatchObject({
+      issuer: 'https://mcp.example.com',
+      authorization_endpoint: 'https://mcp.example.com/oauth/authorize',
+      token_endpoint: 'https://mcp.example.com/oauth/token',
+      registration_endpoint: 'https://mcp.example.com/oauth/register',
+    });
+    const prm = JSON.parse((await proxiedGet(`${base}/.well-known/oauth-protected-resource/mcp`, proxy)).body);
+    expect(prm).toMatchObject({ resource: 'https://mcp.example.com/mcp', authorization_servers: ['https://mcp.example.com'] });
+
+    const reg = await fetch(`${base}/oauth/register`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: ['https://claude.ai/api/mcp/auth_callback'] }),
+    });
+    const { client_id: clientId } = await reg.json();
+    const query = new URLSearchParams({
+      client_id: clientId,
+      response_type: 'code',
+      redirect_uri: 'https://claude.ai/api/mcp/auth_callback',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+      resource: 'https://mcp.example.com/mcp',
+    });
+    const authorize = await proxiedGet(`${base}/oauth/authorize?${query}`, proxy);
+    expect(authorize.status).toBe(303);
+    const cookies = authorize.headers['set-cookie'] as string[];
+    expect(cookies.length).toBeGreaterThan(0);
+    for (const cookie of cookies) expect(cookie).toMatch(/; secure; httponly$/);
   });
 });
