@@ -50,14 +50,16 @@ export class GrantsService {
     return rows[0]?.id;
   }
 
-  async list(accountId?: string): Promise<GrantSummary[]> {
+  /** Live grants, of one account when given, of one grant id when given. */
+  async list(accountId?: string, grantId?: string): Promise<GrantSummary[]> {
     const rows: { id: string; payload: Record<string, unknown>; expires_at: Date | null; client_name: string | null }[] = await this.db.query(
       `SELECT g."id", g."payload", g."expires_at", c."payload"->>'client_name' AS "client_name"
        FROM "oidc_payload" g
        LEFT JOIN "oidc_payload" c ON c."model" = 'Client' AND c."id" = g."payload"->>'clientId'
-       WHERE g."model" = 'Grant' AND (g."expires_at" IS NULL OR g."expires_at" > now()) AND ($1::text IS NULL OR g."payload"->>'accountId' = $1)
+       WHERE g."model" = 'Grant' AND (g."expires_at" IS NULL OR g."expires_at" > now())
+         AND ($1::text IS NULL OR g."payload"->>'accountId' = $1) AND ($2::text IS NULL OR g."id" = $2)
        ORDER BY g."payload"->>'accountId', (g."payload"->>'iat')::bigint`,
-      [accountId ?? null],
+      [accountId ?? null, grantId ?? null],
     );
     return rows.map((r) => ({
       grantId: r.id,
@@ -71,7 +73,7 @@ export class GrantsService {
 
   /** Deletes the grant and everything issued from it; access tokens from it are refused from then on. False when there was none. */
   async revoke(grantId: string, actor: RevokingActor): Promise<boolean> {
-    const [grant] = await this.list().then((all) => all.filter((g) => g.grantId === grantId));
+    const [grant] = await this.list(undefined, grantId);
     const deleted = affectedRows(await this.db.query(`DELETE FROM "oidc_payload" WHERE "grant_id" = $1`, [grantId]));
     this.forget(grantId);
     if (!grant && deleted === 0) return false;
