@@ -316,25 +316,13 @@ export class AuthorizationServerService implements LocalIssuer, OnApplicationBoo
     provider.on('registration_create.error', (_ctx: KoaContextWithOIDC, err: OidcError) =>
       this.audit.record({ kind: 'oauth_client_registered', outcome: 'rejected', errorCode: err.error, errorMessage: err.error_description }),
     );
+    const refused = (err: OidcError, detail: Record<string, unknown>) =>
+      this.audit.record({ kind: 'auth_failure', outcome: 'rejected', authMethod: 'oauth_server', errorCode: err.error, errorMessage: err.error_description, detail });
     provider.on('grant.error', (ctx: KoaContextWithOIDC, err: OidcError) =>
-      this.audit.record({
-        kind: 'auth_failure',
-        outcome: 'rejected',
-        authMethod: 'oauth_server',
-        errorCode: err.error,
-        errorMessage: err.error_description,
-        detail: { endpoint: 'token', grantType: ctx.oidc?.params?.grant_type, clientId: ctx.oidc?.client?.clientId },
-      }),
+      refused(err, { endpoint: 'token', grantType: ctx.oidc?.params?.grant_type, clientId: ctx.oidc?.client?.clientId }),
     );
     provider.on('authorization.error', (ctx: KoaContextWithOIDC, err: OidcError) =>
-      this.audit.record({
-        kind: 'auth_failure',
-        outcome: 'rejected',
-        authMethod: 'oauth_server',
-        errorCode: err.error,
-        errorMessage: err.error_description,
-        detail: { endpoint: 'authorize', clientId: ctx.oidc?.params?.client_id },
-      }),
+      refused(err, { endpoint: 'authorize', clientId: ctx.oidc?.params?.client_id }),
     );
     provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
       this.grants.forget(grantId);
