@@ -1,6 +1,7 @@
 import { DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module';
+import { AuthorizationServerModule } from './authorization-server/authorization-server.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import type { AppConfig } from './config/app-config';
 import { CoreModule } from './core.module';
@@ -8,14 +9,20 @@ import { RootController } from './health/root.controller';
 import { SessionModule } from './session/session.module';
 import { TransportModule } from './transport/transport.module';
 
-/** The HTTP app: the shared core plus sessions, auth and `/mcp`. Composition only. */
+/** The HTTP app: the shared core plus sessions, auth (and the built-in authorization server when on) and `/mcp`. Composition only. */
 @Module({})
 export class AppModule {
   /** `modules`: extra modules to compose in (a deployment's own tool modules, tests). */
   static forRoot(config: AppConfig, modules: ModuleMetadata['imports'] = []): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config, modules), SessionModule, AuthModule, TransportModule.forRoot(config)],
+      imports: [
+        CoreModule.forRoot(config, modules),
+        SessionModule,
+        AuthModule,
+        ...(config.authorizationServer.enabled ? [AuthorizationServerModule] : []),
+        TransportModule.forRoot(config),
+      ],
       controllers: [RootController],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };

@@ -9,6 +9,7 @@ import { AppModule } from './app.module';
 import { PACKAGE_VERSION } from './common/paths';
 import { AuditService } from './audit/audit.service';
 import { ProtectedResourceService } from './auth/protected-resource.service';
+import { AuthorizationServerService } from './authorization-server/authorization-server.service';
 import { nestLogger } from './common/logger.module';
 import { type AppConfig, configSummary } from './config/app-config';
 import { StatusModule } from './status/status.module';
@@ -42,7 +43,8 @@ export async function startPortico(config: AppConfig, modules: ModuleMetadata['i
     forceCloseConnections: true,
   });
   app.useLogger(app.get(Logger));
-  applyHttpPipeline(app, config);
+  // The built-in authorization server reads its requests' raw bodies: mounted before the body parser.
+  applyHttpPipeline(app, config, config.authorizationServer.enabled ? [app.get(AuthorizationServerService).middleware()] : []);
   try {
     await app.listen(config.http.port, config.http.host);
   } catch (e) {

@@ -294,4 +294,30 @@ describe('loadConfig', () => {
       expect(keysOf(error).sort()).toEqual(['OAUTH_CLOCK_SKEW_SECONDS', 'OAUTH_REQUIRE_AT_JWT', 'OAUTH_SCOPES', 'OAUTH_SCOPE_MAP', 'OAUTH_SCOPE_MAP']);
     });
   });
+
+  describe('built-in authorization server', () => {
+    it('is off by default; builtin turns it on, trusts its issuer and keeps the defaults', () => {
+      expect(loadConfig({}, CWD).authorizationServer.enabled).toBe(false);
+      const config = loadConfig({ OAUTH_SERVER: 'builtin' }, CWD);
+      expect(config.auth.oauth).toMatchObject({ enabled: true, builtinIssuer: true, issuers: [] });
+      expect(config.authorizationServer).toMatchObject({
+        enabled: true,
+        accessTokenTtlSeconds: 600,
+        refreshGraceSeconds: 30,
+        keyRotationDays: 30,
+        rateLimits: { register: { limit: 60, windowSeconds: 600 }, login: { limit: 10, windowSeconds: 600 } },
+      });
+    });
+
+    it('requires OAUTH_SERVER_SECRET with DATABASE_URL, and PUBLIC_BASE_URL on 0.0.0.0', () => {
+      const error = configError({ OAUTH_SERVER: 'builtin', DATABASE_URL: 'postgres://db/portico', HOST: '0.0.0.0', ALLOWED_HOSTS: 'mcp.example.com' });
+      expect(keysOf(error).sort()).toEqual(['OAUTH_SERVER_SECRET', 'PUBLIC_BASE_URL']);
+    });
+
+    it('reads rate limits per kind and refuses malformed ones', () => {
+      expect(loadConfig({ OAUTH_SERVER_RATE_LIMITS: 'token=5/1' }, CWD).authorizationServer.rateLimits.token).toEqual({ limit: 5, windowSeconds: 1 });
+      expect(keysOf(configError({ OAUTH_SERVER_RATE_LIMITS: 'token=5,bogus=1/1' }))).toEqual(['OAUTH_SERVER_RATE_LIMITS', 'OAUTH_SERVER_RATE_LIMITS']);
+      expect(keysOf(configError({ OAUTH_SERVER: 'on' }))).toEqual(['OAUTH_SERVER']);
+    });
+  });
 });

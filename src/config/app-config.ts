@@ -22,10 +22,16 @@ export interface ScopeMapping {
 
 /** OAuth 2.1 resource server: JWT access tokens from the listed issuers, verified against a JWKS. */
 export interface OAuthResourceServerConfig {
-  /** True when OAUTH_ISSUERS (and so OAUTH_JWKS_URL) is set. */
+  /** True when OAUTH_ISSUERS (and so OAUTH_JWKS_URL) is set, or the built-in authorization server is on. */
   enabled: boolean;
-  /** `iss` values accepted, compared exactly; advertised as `authorization_servers`. */
+  /**
+   * External `iss` values accepted, compared exactly; advertised as
+   * `authorization_servers`. The built-in server's issuer (`OAUTH_SERVER=builtin`)
+   * is not listed here: it is the base URL, known once listening.
+   */
   issuers: string[];
+  /** `OAUTH_SERVER=builtin`: also trust the built-in authorization server, with its keys read locally. */
+  builtinIssuer: boolean;
   jwksUrl?: string;
   jwksTimeoutMs: number;
   /** How long fetched keys are used before the JWKS is fetched again. */
@@ -39,6 +45,33 @@ export interface OAuthResourceServerConfig {
   /** Scopes a client should request first (the `scope` of 401 challenges); empty: every scope a tool declares. */
   scopes: string[];
   scopeMap: ScopeMapping[];
+}
+
+/** What the built-in authorization server rate-limits per client IP (express middleware in front of it). */
+export type RateLimitKind = 'register' | 'token' | 'authorize' | 'login';
+
+/** At most `limit` hits per `windowSeconds`. */
+export interface RateLimit {
+  limit: number;
+  windowSeconds: number;
+}
+
+/** The built-in OAuth 2.1 authorization server (`OAUTH_SERVER=builtin`, `src/authorization-server`). */
+export interface AuthorizationServerConfig {
+  enabled: boolean;
+  /**
+   * Encrypts the signing and cookie keys stored in the database (AES-256-GCM).
+   * Unset: a secret generated in `<DATA_DIR>/oauth-server-secret` (embedded
+   * database only; with DATABASE_URL every instance must share one, so it is required).
+   */
+  secret?: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  /** How long a rotated refresh token is still accepted (a retried refresh whose response was lost). */
+  refreshGraceSeconds: number;
+  /** A new signing key every this many days; the previous one stays in the JWKS. */
+  keyRotationDays: number;
+  rateLimits: Record<RateLimitKind, RateLimit>;
 }
 
 /** The parsed, typed configuration; built once at boot by {@link loadConfig}. */
@@ -70,6 +103,7 @@ export interface AppConfig {
   dataDir: string;
   database: { url?: string };
   auth: { disabled: boolean; tokens: StaticToken[]; oauth: OAuthResourceServerConfig };
+  authorizationServer: AuthorizationServerConfig;
   sessions: { idleTtlMs: number; maxAgeMs: number; maxPerPrincipal: number; maxEvents: number };
   tools: {
     timeoutMs: number;
@@ -151,16 +185,18 @@ function oauthConfig(env: Partial<Env>, problems: { key: string; message: string
       scopeMap.push({ external, portico });
     }
   }
-  const enabled = issuers.length > 0;
+  const builtinIssuer = env.OAUTH_SERVER === 'builtin';
+  const enabled = issuers.length > 0 || builtinIssuer;
   if (enabled && env.HOST && isWildcard(env.HOST) && !env.PUBLIC_BASE_URL) {
     problems.push({
       key: 'PUBLIC_BASE_URL',
-      message: `required with OAUTH_ISSUERS when HOST is ${env.HOST}: tokens must be issued for <PUBLIC_BASE_URL>/mcp, the URL clients use`,
+      message: `required with ${builtinIssuer ? 'OAUTH_SERVER=builtin' : 'OAUTH_ISSUERS'} when HOST is ${env.HOST}: tokens must be issued for <PUBLIC_BASE_URL>/mcp, the URL clients use`,
     });
   }
   return {
     enabled,
     issuers,
+    builtinIssuer,
     jwksUrl: env.OAUTH_JWKS_URL,
     jwksTimeoutMs: env.OAUTH_JWKS_TIMEOUT_MS!,
     jwksCacheMs: env.OAUTH_JWKS_CACHE_SECONDS! * 1000,
@@ -170,6 +206,27 @@ function oauthConfig(env: Partial<Env>, problems: { key: string; message: string
     scopes: env.OAUTH_SCOPES ?? [],
     scopeMap,
   };
+}
+
+const RATE_LIMIT_KINDS: readonly RateLimitKind[] = ['register', 'token', 'authorize', 'login'];
+
+/** `OAUTH_SERVER_RATE_LIMITS`: `kind=limit/seconds` pairs, comma-separated; kinds left out keep their default. */
+export function parseRateLimits(text: string, problems: { key: string; message: string }[]): Record<RateLimitKind, RateLimit> {
+  const limits: Record<RateLimitKind, RateLimit> = {
+    register: { limit: 60, windowSeconds: 600 },
+    token: { limit: 600, windowSeconds: 60 },
+    authorize: { limit: 300, windowSeconds: 60 },
+    login: { limit: 10, windowSeconds: 600 },
+  };
+  for (const entry of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([a-z]+)=(\d+)\/(\d+)$/.exec(entry);
+    if (!m || !RATE_LIMIT_KINDS.includes(m[1] as RateLimitKind) || Number(m[2]) < 1 || Number(m[3]) < 1) {
+      problems.push({ key: 'OAUTH_SERVER_RATE_LIMITS', message: `${JSON.stringify(entry)} is not kind=limit/seconds with kind one of ${RATE_LIMIT_KINDS.join(', ')}` });
+      continue;
+    }
+    limits[m[1] as RateLimitKind] = { limit: Number(m[2]), windowSeconds: Number(m[3]) };
+  }
+  return limits;
 }
 
 /**
@@ -250,6 +307,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
     else problems.push({ key: 'ALLOWED_ORIGINS', message: `${origin} is neither an origin (https://app.example.com) nor a host name` });
   }
   const oauth = oauthConfig(env, problems);
+  const rateLimits = parseRateLimits(env.OAUTH_SERVER_RATE_LIMITS ?? '', problems);
+  if (env.OAUTH_SERVER === 'builtin' && env.DATABASE_URL && !env.OAUTH_SERVER_SECRET) {
+    problems.push({
+      key: 'OAUTH_SERVER_SECRET',
+      message: 'required with OAUTH_SERVER=builtin and DATABASE_URL: every instance must decrypt the signing keys stored in the database (e.g. `openssl rand -base64 48`)',
+    });
+  }
   if (env.PORT && env.PORT === env.STATUS_PORT) {
     problems.push({ key: 'STATUS_PORT', message: 'must differ from PORT' });
   }
@@ -257,10 +321,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
     problems.push({ key: 'SESSION_MAX_AGE_SECONDS', message: 'must be at least SESSION_IDLE_TTL_SECONDS' });
   }
   if (problems.length) throw new ConfigError(problems);
-  return toConfig(env as Env, tokens, oauth, originHosts, cwd);
+  return toConfig(env as Env, tokens, oauth, originHosts, cwd, rateLimits);
 }
 
-function toConfig(env: Env, tokens: StaticToken[], oauth: OAuthResourceServerConfig, originHosts: string[], cwd: string): AppConfig {
+function toConfig(
+  env: Env,
+  tokens: StaticToken[],
+  oauth: OAuthResourceServerConfig,
+  originHosts: string[],
+  cwd: string,
+  rateLimits: Record<RateLimitKind, RateLimit>,
+): AppConfig {
   return {
     http: {
       host: env.HOST,
@@ -276,6 +347,15 @@ function toConfig(env: Env, tokens: StaticToken[], oauth: OAuthResourceServerCon
     dataDir: isAbsolute(env.DATA_DIR) ? env.DATA_DIR : resolve(cwd, env.DATA_DIR),
     database: { url: env.DATABASE_URL },
     auth: { disabled: env.AUTH_DISABLED, tokens, oauth },
+    authorizationServer: {
+      enabled: env.OAUTH_SERVER === 'builtin',
+      secret: env.OAUTH_SERVER_SECRET,
+      accessTokenTtlSeconds: env.OAUTH_SERVER_ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: env.OAUTH_SERVER_REFRESH_TOKEN_TTL_SECONDS,
+      refreshGraceSeconds: env.OAUTH_SERVER_REFRESH_GRACE_SECONDS,
+      keyRotationDays: env.OAUTH_SERVER_KEY_ROTATION_DAYS,
+      rateLimits,
+    },
     sessions: {
       idleTtlMs: env.SESSION_IDLE_TTL_SECONDS * 1000,
       maxAgeMs: env.SESSION_MAX_AGE_SECONDS * 1000,
@@ -302,7 +382,8 @@ export function configSummary(config: AppConfig): Record<string, unknown> {
     status: { host: config.status.host, port: config.status.port, adminApi: Boolean(config.status.adminToken) },
     audit: config.audit,
     database: config.database.url ? 'postgres' : 'embedded',
-    auth: { disabled: config.auth.disabled, staticTokens: config.auth.tokens.map((t) => t.name) },
+    auth: { disabled: config.auth.disabled, staticTokens: config.auth.tokens.map((t) => t.name), oauthIssuers: config.auth.oauth.issuers },
+    authorizationServer: config.authorizationServer.enabled ? { ...config.authorizationServer, secret: config.authorizationServer.secret ? 'configured' : 'generated' } : 'off',
     sessions: config.sessions,
     tools: config.tools,
     requestStateKey: config.requestState.configured ? 'configured' : 'random per process',

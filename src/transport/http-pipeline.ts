@@ -1,7 +1,7 @@
 import { hostHeaderValidation, originValidation } from '@modelcontextprotocol/express';
 import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { JsonRpcCode, sendJsonRpcError } from '../common/json-rpc-error';
 import { requestContextMiddleware } from '../common/request-context';
 import { type AppConfig, isLoopback } from '../config/app-config';
@@ -65,14 +65,16 @@ function jsonBody(limit: number) {
 
 /**
  * The express layer in front of Nest's routing, in order: request id and
- * async context, Host and Origin validation (403), JSON body with a limit
- * (413). Auth follows as Nest's global guard.
+ * async context, Host and Origin validation (403), `beforeBody` (handlers
+ * that read the raw body themselves: the built-in authorization server), JSON
+ * body with a limit (413). Auth follows as Nest's global guard.
  */
-export function applyHttpPipeline(app: NestExpressApplication, config: AppConfig): void {
+export function applyHttpPipeline(app: NestExpressApplication, config: AppConfig, beforeBody: RequestHandler[] = []): void {
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
   app.use(requestContextMiddleware);
   app.use(logged('Host', hostHeaderValidation(allowedHostnames(config))));
   app.use(logged('Origin', originValidation(allowedOriginHostnames(config))));
+  for (const handler of beforeBody) app.use(handler);
   app.use(jsonBody(config.http.maxBodyBytes));
 }
