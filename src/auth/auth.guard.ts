@@ -5,6 +5,7 @@ import type { Principal } from '@portico/mcp-core';
 import type { Request, Response } from 'express';
 import { requestContext } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
 import { AUTH_REALM } from './bearer.strategy';
 import { IS_PUBLIC } from './public.decorator';
 
@@ -26,6 +27,7 @@ export class AuthGuard extends PassportAuthGuard('bearer') {
   constructor(
     private readonly reflector: Reflector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {
     super();
   }
@@ -39,6 +41,7 @@ export class AuthGuard extends PassportAuthGuard('bearer') {
       return true;
     }
     if (/[?&]access_token=/.test(req.originalUrl)) {
+      this.metrics.authFailure('bearer');
       this.challenge(context, `Bearer realm="${AUTH_REALM}", error="invalid_request"`);
       throw new UnauthorizedException('Send the token in the Authorization header, never in the query string');
     }
@@ -47,6 +50,7 @@ export class AuthGuard extends PassportAuthGuard('bearer') {
 
   handleRequest<T = Principal>(err: unknown, user: T | false, info: unknown, context: ExecutionContext): T {
     if (err || !user) {
+      this.metrics.authFailure('bearer');
       const challenge = typeof info === 'string' && info.startsWith('Bearer') ? info : `Bearer realm="${AUTH_REALM}"`;
       this.challenge(context, challenge);
       throw new UnauthorizedException(

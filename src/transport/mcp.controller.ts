@@ -6,6 +6,7 @@ import type { Request, Response } from 'express';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { rejectBatch } from '../common/json-rpc-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
 import { alignProtocolVersionHeader } from './client-quirks';
 import { LegacySessionsService } from './legacy-sessions.service';
 import { ModernHandlerService } from './modern-handler.service';
@@ -23,6 +24,7 @@ export class McpController {
     private readonly modern: ModernHandlerService,
     private readonly legacy: LegacySessionsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {}
 
   @Post()
@@ -30,6 +32,7 @@ export class McpController {
     if (rejectBatch(req, res)) return;
     if (this.config.mcp.clientQuirks) await this.tolerateQuirks(req);
     const legacy = await isLegacyRequest(await toWebRequest(req, req.body ?? {}), req.body);
+    this.metrics.mcpRequest((req.body as { method?: unknown } | undefined)?.method, legacy ? 'legacy' : 'modern');
     if (legacy) await this.legacy.post(req, res, principal);
     else await this.modern.handle(req, res, principal);
   }
