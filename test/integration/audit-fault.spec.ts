@@ -94,7 +94,7 @@ describe('audit log when PostgreSQL goes away', () => {
 
   it('a steady stream of calls survives a stop and start of PostgreSQL, and each call is recorded once', async () => {
     if (!available) return;
-    const run = spawnPortico({ DATA_DIR: tempDir(), PORT: '0', STATUS_PORT: '0', AUTH_TOKENS: `fault:${TOKEN}`, DATABASE_URL: scratch!.url, LOG_LEVEL: 'warn' });
+    const run = spawnPortico({ DATA_DIR: tempDir(), PORT: '0', STATUS_PORT: '0', AUTH_TOKENS: `fault:${TOKEN}`, DATABASE_URL: scratch!.url, LOG_LEVEL: 'info' });
     try {
       const [, url] = await run.waitFor(/"mcpUrl":"(http:\/\/127\.0\.0\.1:\d+\/mcp)"/);
       const client = await connect(url);
@@ -124,7 +124,7 @@ describe('audit log when PostgreSQL goes away', () => {
 
   it('killed with SIGKILL while PostgreSQL is away, Portico replays its journal on the next start', async () => {
     if (!available) return;
-    const env = { DATA_DIR: tempDir(), PORT: '0', STATUS_PORT: '0', AUTH_TOKENS: `fault:${TOKEN}`, DATABASE_URL: scratch!.url, LOG_LEVEL: 'warn' };
+    const env = { DATA_DIR: tempDir(), PORT: '0', STATUS_PORT: '0', AUTH_TOKENS: `fault:${TOKEN}`, DATABASE_URL: scratch!.url, LOG_LEVEL: 'info' };
     const before = (await toolCallRows(scratch!.url)).rows;
     const first = spawnPortico(env);
     const [, url] = await first.waitFor(/"mcpUrl":"(http:\/\/127\.0\.0\.1:\d+\/mcp)"/);
