@@ -5,6 +5,7 @@ import type { Principal } from '@portico/mcp-core';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { rejectBatch } from '../common/json-rpc-error';
+import { rememberTool } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { alignProtocolVersionHeader } from './client-quirks';
@@ -33,6 +34,7 @@ export class McpController {
     if (this.config.mcp.clientQuirks) await this.tolerateQuirks(req);
     const legacy = await isLegacyRequest(await toWebRequest(req, req.body ?? {}), req.body);
     this.metrics.mcpRequest((req.body as { method?: unknown } | undefined)?.method, legacy ? 'legacy' : 'modern');
+    rememberTool(req.body);
     if (legacy) await this.legacy.post(req, res, principal);
     else await this.modern.handle(req, res, principal);
   }

@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { McpServerBuilder, type Principal } from '@portico/mcp-core';
 import type { Request, Response } from 'express';
 import { JsonRpcCode, rejectBatch, sendJsonRpcError } from '../../common/json-rpc-error';
-import { currentRequestId } from '../../common/request-context';
+import { currentRequestId, rememberTool } from '../../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { MetricsService } from '../../metrics/metrics.service';
 import { LiveSessionRegistry } from '../live-session.registry';
@@ -63,6 +63,7 @@ export class LegacySseService {
     }
     if (rejectBatch(req, res)) return;
     this.metrics.mcpRequest((req.body as { method?: unknown } | undefined)?.method, 'legacy');
+    rememberTool(req.body);
     const session = await this.sessions.resolve<SSEServerTransport>('sse', id, principal, res);
     if (!session) return;
     if (isInitializeRequest(req.body)) await this.sessions.describe(id, req.body);
