@@ -8,6 +8,7 @@ import type { Readable, Writable } from 'node:stream';
 import { AppModule } from './app.module';
 import { PACKAGE_VERSION } from './common/paths';
 import { AuditService } from './audit/audit.service';
+import { ProtectedResourceService } from './auth/protected-resource.service';
 import { nestLogger } from './common/logger.module';
 import { type AppConfig, configSummary } from './config/app-config';
 import { LifecycleService } from './lifecycle/lifecycle.service';
@@ -60,6 +61,7 @@ export async function startPortico(config: AppConfig, modules: ModuleMetadata['i
     await app.close().catch(() => undefined);
     throw e;
   }
+  app.get(ProtectedResourceService).listening((app.getHttpServer().address() as AddressInfo).port);
 
   let statusApp: NestExpressApplication;
   try {

@@ -32,7 +32,8 @@ describe('loadConfig', () => {
     expect(config.rateLimit).toEqual({ requests: 600, windowMs: 60_000, tools: {} });
     expect(config.http.maxBodyBytes).toBe(1_048_576);
     expect(config.dataDir).toBe('/srv/portico/data');
-    expect(config.auth).toEqual({ disabled: false, tokens: [] });
+    expect(config.auth).toMatchObject({ disabled: false, tokens: [] });
+    expect(config.auth.oauth).toMatchObject({ enabled: false, issuers: [], jwksTimeoutMs: 5000, jwksCacheMs: 600_000, clockSkewSeconds: 30, requireAtJwt: false });
     expect(config.log.level).toBe('info');
   });
 
@@ -51,7 +52,7 @@ describe('loadConfig', () => {
     expect(config.http.port).toBe(8080);
     expect(config.status.port).toBe(8081);
     expect(config.log.level).toBe('info');
-    expect(config.auth).toEqual({ disabled: false, tokens: [] });
+    expect(config.auth).toMatchObject({ disabled: false, tokens: [] });
     expect(config.dataDir).toBe('/srv/portico/data');
   });
 
@@ -302,6 +303,52 @@ describe('loadConfig', () => {
       const error = configError({ RATE_LIMIT_TOOLS: entry });
 
       expect(keysOf(error)).toEqual(['RATE_LIMIT_TOOLS']);
+    });
+  });
+
+  describe('OAuth resource server', () => {
+    const IDP = 'https://idp.example.com/realms/portico';
+    const JWKS = 'https://idp.example.com/realms/portico/protocol/openid-connect/certs';
+
+    it('is off by default and on with issuers and a JWKS URL', () => {
+      expect(loadConfig({}, CWD).auth.oauth.enabled).toBe(false);
+      const { oauth } = loadConfig({ OAUTH_ISSUERS: `${IDP}, https://sts.windows.net/tid/`, OAUTH_JWKS_URL: JWKS }, CWD).auth;
+      expect(oauth).toMatchObject({ enabled: true, issuers: [IDP, 'https://sts.windows.net/tid/'], jwksUrl: JWKS });
+    });
+
+    it('needs both OAUTH_ISSUERS and OAUTH_JWKS_URL', () => {
+      expect(keysOf(configError({ OAUTH_ISSUERS: IDP }))).toEqual(['OAUTH_JWKS_URL']);
+      expect(keysOf(configError({ OAUTH_JWKS_URL: JWKS }))).toEqual(['OAUTH_ISSUERS']);
+    });
+
+    it('accepts http only on loopback, for issuers and the JWKS URL', () => {
+      const local = loadConfig({ OAUTH_ISSUERS: 'http://127.0.0.1:9000', OAUTH_JWKS_URL: 'http://localhost:9000/jwks' }, CWD).auth.oauth;
+      expect(local.enabled).toBe(true);
+      const error = configError({ OAUTH_ISSUERS: 'http://idp.example.com,not a url', OAUTH_JWKS_URL: 'http://idp.example.com/jwks' });
+      expect(keysOf(error).sort()).toEqual(['OAUTH_ISSUERS', 'OAUTH_ISSUERS', 'OAUTH_JWKS_URL']);
+    });
+
+    it('requires PUBLIC_BASE_URL when bound to every interface, since no client can reach 0.0.0.0', () => {
+      const env = { OAUTH_ISSUERS: IDP, OAUTH_JWKS_URL: JWKS, HOST: '0.0.0.0', ALLOWED_HOSTS: 'mcp.example.com' };
+      expect(keysOf(configError(env))).toEqual(['PUBLIC_BASE_URL']);
+      expect(loadConfig({ ...env, PUBLIC_BASE_URL: 'https://mcp.example.com' }, CWD).auth.oauth.enabled).toBe(true);
+    });
+
+    it('reads scopes separated by commas or spaces, and idp=portico scope pairs', () => {
+      const { oauth } = loadConfig(
+        { OAUTH_SCOPES: 'mcp tools:read,openid', OAUTH_SCOPE_MAP: 'api://portico/tools.read=tools:read, files.rw=files:write' },
+        CWD,
+      ).auth;
+      expect(oauth.scopes).toEqual(['mcp', 'tools:read', 'openid']);
+      expect(oauth.scopeMap).toEqual([
+        { external: 'api://portico/tools.read', portico: 'tools:read' },
+        { external: 'files.rw', portico: 'files:write' },
+      ]);
+    });
+
+    it('rejects malformed scopes and scope-map entries, and typed values out of range', () => {
+      const error = configError({ OAUTH_SCOPES: 'ok,"quoted"', OAUTH_SCOPE_MAP: 'no-equals-sign,=x', OAUTH_CLOCK_SKEW_SECONDS: '3600', OAUTH_REQUIRE_AT_JWT: 'sometimes' });
+      expect(keysOf(error).sort()).toEqual(['OAUTH_CLOCK_SKEW_SECONDS', 'OAUTH_REQUIRE_AT_JWT', 'OAUTH_SCOPES', 'OAUTH_SCOPE_MAP', 'OAUTH_SCOPE_MAP']);
     });
   });
 });

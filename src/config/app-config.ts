@@ -12,6 +12,35 @@ export interface StaticToken {
   token: string;
 }
 
+/** One `OAUTH_SCOPE_MAP` entry: a scope as the identity provider names it, and the Portico scope it grants. */
+export interface ScopeMapping {
+  /** As clients request it and tokens carry it, e.g. `api://portico/tools.read`. */
+  external: string;
+  /** As tools declare it in `scopes`, e.g. `tools:read`. */
+  portico: string;
+}
+
+/** OAuth 2.1 resource server: JWT access tokens from the listed issuers, verified against a JWKS. */
+export interface OAuthResourceServerConfig {
+  /** True when OAUTH_ISSUERS (and so OAUTH_JWKS_URL) is set. */
+  enabled: boolean;
+  /** `iss` values accepted, compared exactly; advertised as `authorization_servers`. */
+  issuers: string[];
+  jwksUrl?: string;
+  jwksTimeoutMs: number;
+  /** How long fetched keys are used before the JWKS is fetched again. */
+  jwksCacheMs: number;
+  /** Leeway for `exp` and `nbf`. */
+  clockSkewSeconds: number;
+  /** Accept only tokens whose header says `typ: at+jwt` (RFC 9068); otherwise `JWT` or no `typ` pass too. */
+  requireAtJwt: boolean;
+  /** `aud` values accepted besides the canonical resource URL (IdPs that cannot put that URL in `aud`). */
+  extraAudiences: string[];
+  /** Scopes a client should request first (the `scope` of 401 challenges); empty: every scope a tool declares. */
+  scopes: string[];
+  scopeMap: ScopeMapping[];
+}
+
 /** The parsed, typed configuration; built once at boot by {@link loadConfig}. */
 export interface AppConfig {
   http: {
@@ -28,7 +57,9 @@ export interface AppConfig {
      * The URL clients reach Portico at through a reverse proxy, without a
      * trailing slash (`https://mcp.example.com/portico`); unset when Portico
      * is reached directly. Its path prefixes the URL the HTTP+SSE transport
-     * announces for `/messages`.
+     * announces for `/messages`, and it + `/mcp` is the canonical resource URL
+     * OAuth tokens must be issued for (default `http://HOST:PORT/mcp`, see
+     * `ProtectedResourceService`).
      */
     publicBaseUrl?: string;
   };
@@ -51,7 +82,7 @@ export interface AppConfig {
   audit: { retentionDays: number };
   dataDir: string;
   database: { url?: string };
-  auth: { disabled: boolean; tokens: StaticToken[] };
+  auth: { disabled: boolean; tokens: StaticToken[]; oauth: OAuthResourceServerConfig };
   sessions: { idleTtlMs: number; maxAgeMs: number; maxPerPrincipal: number; maxEvents: number };
   tools: {
     timeoutMs: number;
@@ -87,6 +118,8 @@ export interface ToolRateLimit {
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
 const MIN_TOKEN_LENGTH = 16;
+/** RFC 6749 `scope-token`. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 const TOKEN_NAME = /^[A-Za-z0-9_.@-]{1,64}$/;
 
 /** `https://app.example.com[:port]` or a bare host name → the host name; undefined if neither. */
@@ -103,6 +136,66 @@ function originHostname(value: string): string | undefined {
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Addresses that mean "every interface": no client can reach Portico by them. */
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]';
+}
+
+/** The OAUTH_* keys as one typed object; pushes a problem for each bad or missing value. */
+function oauthConfig(env: Partial<Env>, problems: { key: string; message: string }[]): OAuthResourceServerConfig {
+  const issuers = env.OAUTH_ISSUERS ?? [];
+  for (const issuer of issuers) {
+    let url: URL | undefined;
+    try {
+      url = new URL(issuer);
+    } catch {
+      // reported below
+    }
+    if (!url || (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname.replace(/^\[|\]$/g, ''))))) {
+      problems.push({ key: 'OAUTH_ISSUERS', message: `${issuer} is not an https URL (http only on a loopback host)` });
+    }
+  }
+  if (issuers.length && !env.OAUTH_JWKS_URL && !problems.some((p) => p.key === 'OAUTH_JWKS_URL')) {
+    problems.push({ key: 'OAUTH_JWKS_URL', message: 'required when OAUTH_ISSUERS is set: the URL of the issuers\' JSON Web Key Set' });
+  }
+  if (env.OAUTH_JWKS_URL && !issuers.length) {
+    problems.push({ key: 'OAUTH_ISSUERS', message: 'required when OAUTH_JWKS_URL is set: tokens are accepted only from listed issuers' });
+  }
+  for (const scope of env.OAUTH_SCOPES ?? []) {
+    if (!SCOPE_TOKEN.test(scope)) problems.push({ key: 'OAUTH_SCOPES', message: `${JSON.stringify(scope)} is not a valid OAuth scope` });
+  }
+  const scopeMap: ScopeMapping[] = [];
+  for (const entry of env.OAUTH_SCOPE_MAP ?? []) {
+    const eq = entry.lastIndexOf('=');
+    const external = entry.slice(0, eq);
+    const portico = entry.slice(eq + 1);
+    if (eq <= 0 || !SCOPE_TOKEN.test(external) || !SCOPE_TOKEN.test(portico)) {
+      problems.push({ key: 'OAUTH_SCOPE_MAP', message: `${JSON.stringify(entry)} is not idp-scope=portico-scope` });
+    } else {
+      scopeMap.push({ external, portico });
+    }
+  }
+  const enabled = issuers.length > 0;
+  if (enabled && env.HOST && isWildcard(env.HOST) && !env.PUBLIC_BASE_URL) {
+    problems.push({
+      key: 'PUBLIC_BASE_URL',
+      message: `required with OAUTH_ISSUERS when HOST is ${env.HOST}: tokens must be issued for <PUBLIC_BASE_URL>/mcp, the URL clients use`,
+    });
+  }
+  return {
+    enabled,
+    issuers,
+    jwksUrl: env.OAUTH_JWKS_URL,
+    jwksTimeoutMs: env.OAUTH_JWKS_TIMEOUT_MS!,
+    jwksCacheMs: env.OAUTH_JWKS_CACHE_SECONDS! * 1000,
+    clockSkewSeconds: env.OAUTH_CLOCK_SKEW_SECONDS!,
+    requireAtJwt: env.OAUTH_REQUIRE_AT_JWT!,
+    extraAudiences: env.OAUTH_EXTRA_AUDIENCES ?? [],
+    scopes: env.OAUTH_SCOPES ?? [],
+    scopeMap,
+  };
 }
 
 /**
@@ -200,6 +293,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
     if (host) originHosts.push(host);
     else problems.push({ key: 'ALLOWED_ORIGINS', message: `${origin} is neither an origin (https://app.example.com) nor a host name` });
   }
+  const oauth = oauthConfig(env, problems);
   let adminToken = env.STATUS_ADMIN_TOKEN;
   if (env.STATUS_ADMIN_TOKEN_FILE) {
     if (adminToken) {
@@ -226,12 +320,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
     problems.push({ key: 'SESSION_MAX_AGE_SECONDS', message: 'must be at least SESSION_IDLE_TTL_SECONDS' });
   }
   if (problems.length) throw new ConfigError(problems);
-  return toConfig(env as Env, tokens, originHosts, cwd, adminToken, toolLimits);
+  return toConfig(env as Env, tokens, oauth, originHosts, cwd, adminToken, toolLimits);
 }
 
 function toConfig(
   env: Env,
   tokens: StaticToken[],
+  oauth: OAuthResourceServerConfig,
   originHosts: string[],
   cwd: string,
   adminToken: string | undefined,
@@ -259,7 +354,7 @@ function toConfig(
     audit: { retentionDays: env.AUDIT_RETENTION_DAYS },
     dataDir: isAbsolute(env.DATA_DIR) ? env.DATA_DIR : resolve(cwd, env.DATA_DIR),
     database: { url: env.DATABASE_URL },
-    auth: { disabled: env.AUTH_DISABLED, tokens },
+    auth: { disabled: env.AUTH_DISABLED, tokens, oauth },
     sessions: {
       idleTtlMs: env.SESSION_IDLE_TTL_SECONDS * 1000,
       maxAgeMs: env.SESSION_MAX_AGE_SECONDS * 1000,

@@ -25,6 +25,12 @@ const list = z
       .filter(Boolean),
   );
 
+/** OAuth scopes: separated by commas or white space (a scope never contains either). */
+const scopeList = z
+  .string()
+  .default('')
+  .transform((v) => v.split(/[\s,]+/).filter(Boolean));
+
 /** `https://mcp.example.com/portico`: http(s), no credentials, query or fragment; kept without a trailing slash. */
 const publicBaseUrl = z
   .string()
@@ -38,6 +44,19 @@ const publicBaseUrl = z
     }
   }, 'must be an http(s) URL without credentials, query or fragment, e.g. https://mcp.example.com/portico')
   .transform((v) => new URL(v).href.replace(/\/+$/, ''));
+
+/** An http(s) URL; `https:` unless the host is a loopback address (a local IdP in development and tests). */
+const jwksUrl = z
+  .string()
+  .refine((v) => {
+    try {
+      const url = new URL(v);
+      const loopback = url.hostname === 'localhost' || url.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
+      return url.protocol === 'https:' || (url.protocol === 'http:' && loopback);
+    } catch {
+      return false;
+    }
+  }, 'must be an https URL (http only on a loopback host), e.g. https://idp.example.com/oauth2/v1/keys');
 
 const host = z
   .string()
@@ -70,6 +89,15 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
   PUBLIC_BASE_URL: publicBaseUrl.optional(),
+  OAUTH_ISSUERS: list,
+  OAUTH_JWKS_URL: jwksUrl.optional(),
+  OAUTH_JWKS_TIMEOUT_MS: positiveInt(5_000),
+  OAUTH_JWKS_CACHE_SECONDS: positiveInt(600),
+  OAUTH_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  OAUTH_REQUIRE_AT_JWT: bool(false),
+  OAUTH_EXTRA_AUDIENCES: list,
+  OAUTH_SCOPES: scopeList,
+  OAUTH_SCOPE_MAP: list,
   SESSION_IDLE_TTL_SECONDS: positiveInt(30 * 60),
   SESSION_MAX_AGE_SECONDS: positiveInt(24 * 60 * 60),
   SESSION_MAX_PER_PRINCIPAL: positiveInt(32),

@@ -19,9 +19,10 @@ import { StatusTokens } from './status-tokens';
 
 const STARTED_AT = new Date();
 
-/** How callers authenticate, as configured (the auth module adds basic and OAuth). */
+/** How callers authenticate, as configured: static bearer tokens (always, generated when none is set), OAuth JWTs from an external IdP. */
 export function authModes(config: AppConfig): string[] {
-  return config.auth.disabled ? ['none'] : ['bearer'];
+  if (config.auth.disabled) return ['none'];
+  return ['bearer', ...(config.auth.oauth.enabled ? ['oauth'] : [])];
 }
 
 /**

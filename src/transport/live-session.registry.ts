@@ -122,7 +122,9 @@ export class LiveSessionRegistry implements OnModuleInit, OnApplicationShutdown 
 
   /**
    * The session if it is alive, belongs to this principal, uses this
-   * transport and is served here (sliding its idle TTL); otherwise answers 404
+   * transport and is served here (sliding its idle TTL), then serves it as
+   * the principal of this request (scopes of the credential just presented);
+   * otherwise answers 404
    * (the spec's "start a new session"). Another principal's session is
    * indistinguishable from an unknown one.
    */
@@ -143,6 +145,8 @@ export class LiveSessionRegistry implements OnModuleInit, OnApplicationShutdown 
     }
     const ctx = requestContext.getStore();
     if (ctx) ctx.sessionId = id;
+    // The owner may present a newer credential (a refreshed token, other scopes): the session follows it.
+    this.builder.usePrincipal(session.server, principal);
     return session as LiveSession<T>;
   }
 

@@ -4,7 +4,8 @@ import { Controller, Delete, Get, Inject, Logger, Post, Req, Res } from '@nestjs
 import type { Principal } from '@portico/mcp-core';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
-import { rejectBatch } from '../common/json-rpc-error';
+import { ProtectedResourceService } from '../auth/protected-resource.service';
+import { JsonRpcCode, rejectBatch, sendJsonRpcError } from '../common/json-rpc-error';
 import { rememberTool } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
@@ -15,7 +16,8 @@ import { ModernHandlerService } from './modern-handler.service';
 /**
  * `/mcp`, both protocol eras. Each POST is classified by the SDK: modern
  * (2026-07-28) traffic goes to the stateless handler, legacy traffic to the
- * sessions. GET and DELETE exist only in the legacy era.
+ * sessions. GET and DELETE exist only in the legacy era. An OAuth caller
+ * short of a tool's scopes gets 403 `insufficient_scope` first, in either era.
  */
 @Controller('mcp')
 export class McpController {
@@ -24,6 +26,7 @@ export class McpController {
   constructor(
     private readonly modern: ModernHandlerService,
     private readonly legacy: LegacySessionsService,
+    private readonly resource: ProtectedResourceService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsService,
   ) {}
@@ -31,6 +34,7 @@ export class McpController {
   @Post()
   async post(@Req() req: Request, @Res() res: Response, @CurrentPrincipal() principal: Principal): Promise<void> {
     if (rejectBatch(req, res)) return;
+    if (this.refuseInsufficientScope(req, res, principal)) return;
     if (this.config.mcp.clientQuirks) await this.tolerateQuirks(req);
     const legacy = await isLegacyRequest(await toWebRequest(req, req.body ?? {}), req.body);
     this.metrics.mcpRequest((req.body as { method?: unknown } | undefined)?.method, legacy ? 'legacy' : 'modern');
@@ -49,6 +53,23 @@ export class McpController {
   async delete(@Req() req: Request, @Res() res: Response, @CurrentPrincipal() principal: Principal): Promise<void> {
     if (this.config.mcp.clientQuirks) await this.tolerateQuirks(req);
     await this.legacy.other(req, res, principal);
+  }
+
+  /**
+   * Step-up (MCP 2025-11-25): a `tools/call` by an OAuth principal without the
+   * tool's scopes is answered 403 with the scopes to request, before any era
+   * routing, so both eras answer alike. Other principals are not challenged:
+   * for them the tool does not exist (JSON-RPC invalid params).
+   */
+  private refuseInsufficientScope(req: Request, res: Response, principal: Principal): boolean {
+    const challenge = this.resource.insufficientScopeChallenge(req.body, principal);
+    if (!challenge) return false;
+    const tool = (req.body as { params: { name: string } }).params.name;
+    this.logger.log({ tool, principalId: principal.id }, 'tool call refused: insufficient scope');
+    sendJsonRpcError(res, 403, JsonRpcCode.ServerError, `Insufficient scope: ${tool} needs scopes this token was not granted`, {
+      'WWW-Authenticate': challenge,
+    });
+    return true;
   }
 
   /** Accepts the known header/body era mismatches of shipped clients (see client-quirks.ts), and logs each. */

@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
 import type { AppConfig } from '../config/app-config';
 import { LegacySessionsService } from './legacy-sessions.service';
 import { LegacySseController } from './legacy-sse/legacy-sse.controller';
@@ -13,6 +14,7 @@ export class TransportModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: TransportModule,
+      imports: [AuthModule],
       controllers: [McpController, ...(config.legacySse.enabled ? [LegacySseController] : [])],
       providers: [ModernHandlerService, LiveSessionRegistry, LegacySessionsService, LegacySseService],
       exports: [LiveSessionRegistry],

@@ -1,15 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { bearer, bootPortico, type TestPortico, TOKENS } from '../support/portico';
-
-const ACCEPT = { Accept: 'application/json, text/event-stream', 'Content-Type': 'application/json' };
-const LEGACY = '2025-11-25';
-
-const initialize = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: LEGACY, capabilities: {}, clientInfo: { name: 'raw-http', version: '1' } },
-};
+import { ACCEPT, initialize, LEGACY } from '../support/raw-mcp';
 const listTools = { jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} };
 
 /** Reads an SSE GET stream for up to `ms` milliseconds and returns what arrived. */
@@ -70,7 +61,9 @@ describe('/mcp HTTP edge', () => {
     it('answers a request without a token with 401 and a Bearer challenge', async () => {
       const res = await post(initialize);
       expect(res.status).toBe(401);
-      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="Portico"');
+      // OAuth is not configured here: no scope to request, but the metadata is there to discover.
+      const metadata = `${new URL(url).origin}/.well-known/oauth-protected-resource/mcp`;
+      expect(res.headers.get('www-authenticate')).toBe(`Bearer realm="Portico", resource_metadata="${metadata}"`);
       expect(await res.json()).toMatchObject({ jsonrpc: '2.0', error: { message: expect.stringMatching(/Authentication required/) }, id: null });
     });
 

@@ -182,14 +182,15 @@ describe('legacy HTTP+SSE on /sse', () => {
     it('answers GET /sse and POST /messages without a token with 401 and a Bearer challenge', async () => {
       const sse = await fetch(`${base}/sse`, { headers: { Accept: 'text/event-stream' } });
       expect(sse.status).toBe(401);
-      expect(sse.headers.get('www-authenticate')).toBe('Bearer realm="Portico"');
+      const challenge = `Bearer realm="Portico", resource_metadata="${base}/.well-known/oauth-protected-resource/mcp"`;
+      expect(sse.headers.get('www-authenticate')).toBe(challenge);
       await sse.text();
 
       const stream = await openRawSse(base, TOKENS.alice);
       try {
         const post = await postMessage(base, stream.sessionId, listTools);
         expect(post.status).toBe(401);
-        expect(post.headers.get('www-authenticate')).toBe('Bearer realm="Portico"');
+        expect(post.headers.get('www-authenticate')).toBe(challenge);
         expect(await post.json()).toMatchObject({ jsonrpc: '2.0', error: { message: expect.stringMatching(/Authentication required/) }, id: null });
       } finally {
         stream.close();

@@ -16,9 +16,9 @@ function addTool(registry: McpRegistry, name: string, handler: ToolHandler = () 
 }
 
 /** A legacy-era session: the builder's server and a v2 client over an in-memory pair. */
-async function session(registry: McpRegistry, capabilities: object = {}, core: object = options) {
+async function session(registry: McpRegistry, capabilities: object = {}, core: object = options, owner: Principal = principal) {
   const builder = new McpServerBuilder(registry, new ToolInvoker(options), { ...options, ...core });
-  const server = builder.build({ principal, era: 'legacy', sessionId: 's1' });
+  const server = builder.build({ principal: owner, era: 'legacy', sessionId: 's1' });
   const client = new Client({ name: 'spec', version: '1' }, { capabilities });
   const notifications: string[] = [];
   for (const method of ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed'] as const) {
@@ -97,6 +97,49 @@ describe('McpServerBuilder', () => {
     it('does nothing for a server it did not build', () => {
       const builder = new McpServerBuilder(new McpRegistry(), new ToolInvoker(options), options);
       expect(() => builder.sync({} as McpServer)).not.toThrow();
+    });
+  });
+
+  describe('usePrincipal: the session owner presents a newer credential', () => {
+    const alice = (scopes: string[]): Principal => ({ id: 'oauth:idp#alice', kind: 'user', displayName: 'Alice', scopes, authMethod: 'oauth' });
+
+    it('follows the new scopes: a step-up adds the tool (with list_changed), a narrower token takes it away', async () => {
+      const registry = new McpRegistry();
+      addTool(registry, 'read_note', () => 'read', { scopes: ['notes:read'] });
+      addTool(registry, 'write_note', (_input, ctx) => `written by ${ctx.principal.displayName} with ${ctx.principal.scopes.join(' ')}`, {
+        scopes: ['notes:write'],
+      });
+      const s = await session(registry, {}, options, alice(['notes:read']));
+      try {
+        expect((await s.client.listTools()).tools.map((t) => t.name)).toEqual(['read_note']);
+
+        s.builder.usePrincipal(s.server, alice(['notes:read', 'notes:write']));
+        await settle();
+        expect(s.notifications).toEqual(['notifications/tools/list_changed']);
+        expect((await s.client.listTools()).tools.map((t) => t.name)).toEqual(['read_note', 'write_note']);
+        expect(await s.client.callTool({ name: 'write_note', arguments: {} })).toMatchObject({
+          content: [{ text: 'written by Alice with notes:read notes:write' }],
+        });
+
+        s.builder.usePrincipal(s.server, alice(['notes:read']));
+        expect((await s.client.listTools()).tools.map((t) => t.name)).toEqual(['read_note']);
+        await expect(s.client.callTool({ name: 'write_note', arguments: {} })).rejects.toThrow(/write_note/);
+      } finally {
+        await s.close();
+      }
+    });
+
+    it('changes nothing the client sees when the scopes are the same', async () => {
+      const registry = new McpRegistry();
+      addTool(registry, 'read_note', () => 'read', { scopes: ['notes:read'] });
+      const s = await session(registry, {}, options, alice(['notes:read']));
+      try {
+        s.builder.usePrincipal(s.server, alice(['notes:read']));
+        await settle();
+        expect(s.notifications).toEqual([]);
+      } finally {
+        await s.close();
+      }
     });
   });
 

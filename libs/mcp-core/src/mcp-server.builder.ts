@@ -159,6 +159,22 @@ export class McpServerBuilder {
     this.installLists(server, principal);
   }
 
+  /**
+   * Serves `server`'s next requests as `principal`: the session's own
+   * principal (same id) presenting a newer credential, such as a refreshed
+   * OAuth token. When its scopes differ from before (a step-up, or a token
+   * granted less), what the server offers follows them, and a connected
+   * legacy session hears `list_changed`.
+   */
+  usePrincipal(server: McpServer, principal: Principal): void {
+    const state = this.states.get(server);
+    if (!state || state.options.principal === principal) return;
+    const before = state.options.principal.scopes;
+    state.options.principal = principal;
+    const same = before.length === principal.scopes.length && before.every((s) => principal.scopes.includes(s));
+    if (!same) this.sync(server);
+  }
+
   /** Sends `notifications/resources/updated` for `uri` when the session behind `server` subscribed to it. */
   async notifyResourceUpdated(server: McpServer, uri: string): Promise<void> {
     if (this.states.get(server)?.subscriptions.has(uri) && server.isConnected()) {
