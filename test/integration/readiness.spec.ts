@@ -1,37 +1,9 @@
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
 import { migrate } from '../../src/cli/migrate.command';
 import { loadConfig } from '../../src/config/app-config';
 import { bearer, bootPortico, type TestPortico, TOKENS } from '../support/portico';
-import { postgresAvailable, scratchDatabase } from '../support/postgres';
-
-/** The local PostgreSQL cluster, stopped and started the way an operator would. */
-const cluster = (() => {
-  if (!existsSync('/etc/postgresql')) return undefined;
-  const [version] = readdirSync('/etc/postgresql');
-  return version ? { version } : undefined;
-})();
-
-const isReady = () => {
-  try {
-    execFileSync('pg_isready', ['-h', '127.0.0.1', '-p', '5432', '-q']);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-function pgctl(action: 'stop' | 'start'): void {
-  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', cluster!.version, 'main', action, ...(action === 'stop' ? ['-m', 'fast'] : [])], {
-    stdio: 'ignore',
-  });
-  if (action === 'start') {
-    for (let i = 0; i < 100 && !isReady(); i++) execFileSync('sleep', ['0.1']);
-    if (!isReady()) throw new Error('PostgreSQL did not come back');
-  }
-}
+import { localCluster as cluster, pgctl, postgresAvailable, postgresReady as isReady, scratchDatabase } from '../support/postgres';
 
 interface Health {
   status: string;
