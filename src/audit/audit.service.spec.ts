@@ -66,7 +66,8 @@ describe('AuditService writer', () => {
     record(s, 5);
     await s.flush();
     expect(rows.size).toBe(0);
-    expect(s.backlog).toEqual({ queued: 0, journaled: true });
+    expect(s.backlog).toEqual({ queued: 0, journaled: true, journalBytes: expect.any(Number) });
+    expect(s.backlog.journalBytes).toBeGreaterThan(0);
 
     // More events during the outage follow the first ones onto the journal.
     record(s, 3);
@@ -78,7 +79,7 @@ describe('AuditService writer', () => {
     await s.flush();
     expect(rows.size).toBe(8);
     expect([...rows.values()].map((r) => Number(r.seq)).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(s.backlog).toEqual({ queued: 0, journaled: false });
+    expect(s.backlog).toEqual({ queued: 0, journaled: false, journalBytes: 0 });
   });
 
   it('a new process replays the journal an earlier one left (crash while the database was away), without duplicates', async () => {

@@ -28,7 +28,8 @@ describe('loadConfig', () => {
 
     expect(config.http.host).toBe('127.0.0.1');
     expect(config.http.port).toBe(8080);
-    expect(config.status).toEqual({ host: '127.0.0.1', port: 8081 });
+    expect(config.status).toEqual({ host: '127.0.0.1', port: 8081, metricsPublic: false, readinessTimeoutMs: 2000, auditBacklogDegraded: 1000 });
+    expect(config.rateLimit).toEqual({ requests: 600, windowMs: 60_000, tools: {} });
     expect(config.http.maxBodyBytes).toBe(1_048_576);
     expect(config.dataDir).toBe('/srv/portico/data');
     expect(config.auth).toMatchObject({ disabled: false, tokens: [] });
@@ -246,6 +247,62 @@ describe('loadConfig', () => {
       const error = configError({ HOST: '0.0.0.0', AUTH_DISABLED: 'true', PORT: '9000', STATUS_PORT: '9000' });
 
       expect(keysOf(error).sort()).toEqual(['ALLOWED_HOSTS', 'AUTH_DISABLED', 'STATUS_PORT']);
+    });
+  });
+
+  describe('status port and rate limits', () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'portico-config-'));
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('reads the admin token from STATUS_ADMIN_TOKEN_FILE, trimmed', () => {
+      writeFileSync(join(dir, 'admin'), 'admin-token-from-file-0123\n');
+
+      expect(loadConfig({ STATUS_ADMIN_TOKEN_FILE: 'admin' }, dir).status.adminToken).toBe('admin-token-from-file-0123');
+    });
+
+    it.each([
+      ['both are set', { STATUS_ADMIN_TOKEN: 'admin-token-0123456789', STATUS_ADMIN_TOKEN_FILE: 'admin' }, 'not both'],
+      ['the file is missing', { STATUS_ADMIN_TOKEN_FILE: 'nope' }, 'cannot read: ENOENT'],
+      ['the token in the file is short', { STATUS_ADMIN_TOKEN_FILE: 'short' }, 'at least 16 characters'],
+    ])('refuses STATUS_ADMIN_TOKEN_FILE when %s', (_, env, message) => {
+      writeFileSync(join(dir, 'admin'), 'admin-token-from-file-0123\n');
+      writeFileSync(join(dir, 'short'), 'tiny\n');
+
+      const error = configError(env, dir);
+
+      expect(keysOf(error)).toEqual(['STATUS_ADMIN_TOKEN_FILE']);
+      expect(error.message).toContain(message);
+      expect(error.message).not.toContain('admin-token');
+    });
+
+    it('refuses a METRICS_TOKEN equal to the admin token', () => {
+      const error = configError({ STATUS_ADMIN_TOKEN: 'same-token-0123456789', METRICS_TOKEN: 'same-token-0123456789' });
+
+      expect(keysOf(error)).toEqual(['METRICS_TOKEN']);
+    });
+
+    it('parses per-tool limits with their windows', () => {
+      const config = loadConfig({ RATE_LIMIT_TOOLS: 'openproject_create_work_package=10/60s, net_ping=5/2m,slow_tool=1/1h,plain=3/30', RATE_LIMIT_REQUESTS: '0' }, CWD);
+
+      expect(config.rateLimit).toEqual({
+        requests: 0,
+        windowMs: 60_000,
+        tools: {
+          openproject_create_work_package: { limit: 10, windowMs: 60_000 },
+          net_ping: { limit: 5, windowMs: 120_000 },
+          slow_tool: { limit: 1, windowMs: 3_600_000 },
+          plain: { limit: 3, windowMs: 30_000 },
+        },
+      });
+    });
+
+    it.each(['net_ping', 'net_ping=5', 'Net=5/60s', 'net_ping=0/60s', 'net_ping=5/0', 'net_ping=5/60d'])('refuses the RATE_LIMIT_TOOLS entry %s', (entry) => {
+      const error = configError({ RATE_LIMIT_TOOLS: entry });
+
+      expect(keysOf(error)).toEqual(['RATE_LIMIT_TOOLS']);
     });
   });
 

@@ -96,8 +96,21 @@ export interface AppConfig {
      */
     publicBaseUrl?: string;
   };
-  /** The status server; `adminToken` opens its administrative routes (audit). */
-  status: { host: string; port: number; adminToken?: string };
+  /** The status server: health, status API, metrics, audit. */
+  status: {
+    host: string;
+    port: number;
+    /** Opens the administrative routes (full status, sessions, tools, metrics, audit); from STATUS_ADMIN_TOKEN or STATUS_ADMIN_TOKEN_FILE. */
+    adminToken?: string;
+    /** A token that opens `/metrics` only (for a Prometheus scrape config). */
+    metricsToken?: string;
+    /** `/metrics` without any token (when the status port is reachable only by the scraper). */
+    metricsPublic: boolean;
+    /** Longest wait for one readiness indicator before it counts as down. */
+    readinessTimeoutMs: number;
+    /** Queued audit events above which the audit indicator reports `degraded`. */
+    auditBacklogDegraded: number;
+  };
   /** Days of audit events to keep; 0 keeps everything. */
   audit: { retentionDays: number };
   dataDir: string;
@@ -120,7 +133,20 @@ export interface AppConfig {
   /** The 2024-11-05 HTTP+SSE transport (`GET /sse` + `POST /messages`); when off, both routes are not mounted. */
   legacySse: { enabled: boolean };
   log: { level: Env['LOG_LEVEL'] };
+  /** Longest graceful shutdown: in-flight calls get most of it, the audit flush the rest. */
   shutdownTimeoutMs: number;
+  /**
+   * Rate limits per principal (per client IP for requests without one). `requests`
+   * per `windowMs` for every HTTP request of the MCP app (0: off); `tools`: per-tool
+   * limits from RATE_LIMIT_TOOLS, which override a tool's `@Tool({ rateLimit })`.
+   */
+  rateLimit: { requests: number; windowMs: number; tools: Record<string, ToolRateLimit> };
+}
+
+/** At most `limit` calls of one tool per principal in any `windowMs`. */
+export interface ToolRateLimit {
+  limit: number;
+  windowMs: number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -263,6 +289,24 @@ export function parseTokens(text: string, key: string, problems: { key: string; 
   return tokens;
 }
 
+const TOOL_LIMIT = /^([a-z][a-z0-9_]{0,63})=(\d+)\/(\d+)(s|m|h)?$/;
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+/** `RATE_LIMIT_TOOLS`: `tool=LIMIT/WINDOW` entries, WINDOW in seconds or with a unit (`30s`, `5m`, `1h`). */
+export function parseToolLimits(entries: string[], problems: { key: string; message: string }[]): Record<string, ToolRateLimit> {
+  const limits: Record<string, ToolRateLimit> = {};
+  for (const entry of entries) {
+    const m = TOOL_LIMIT.exec(entry);
+    if (!m || Number(m[2]) < 1 || Number(m[3]) < 1) {
+      problems.push({ key: 'RATE_LIMIT_TOOLS', message: `"${entry}" is not tool_name=LIMIT/WINDOW (e.g. openproject_create_work_package=10/60s)` });
+      continue;
+    }
+    if (limits[m[1]]) problems.push({ key: 'RATE_LIMIT_TOOLS', message: `${m[1]} is listed twice` });
+    limits[m[1]] = { limit: Number(m[2]), windowMs: Number(m[3]) * UNIT_MS[(m[4] ?? 's') as keyof typeof UNIT_MS] };
+  }
+  return limits;
+}
+
 /** Validates the environment; throws a {@link ConfigError} naming every bad key. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): AppConfig {
   const problems: { key: string; message: string }[] = [];
@@ -314,6 +358,25 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
       message: 'required with OAUTH_SERVER=builtin and DATABASE_URL: every instance must decrypt the signing keys stored in the database (e.g. `openssl rand -base64 48`)',
     });
   }
+  let adminToken = env.STATUS_ADMIN_TOKEN;
+  if (env.STATUS_ADMIN_TOKEN_FILE) {
+    if (adminToken) {
+      problems.push({ key: 'STATUS_ADMIN_TOKEN_FILE', message: 'set STATUS_ADMIN_TOKEN or STATUS_ADMIN_TOKEN_FILE, not both' });
+    } else {
+      try {
+        adminToken = readFileSync(resolve(cwd, env.STATUS_ADMIN_TOKEN_FILE), 'utf8').trim();
+        if (adminToken.length < MIN_TOKEN_LENGTH || /\s/.test(adminToken)) {
+          problems.push({ key: 'STATUS_ADMIN_TOKEN_FILE', message: `the token must be one line of at least ${MIN_TOKEN_LENGTH} characters without white space` });
+        }
+      } catch (e) {
+        problems.push({ key: 'STATUS_ADMIN_TOKEN_FILE', message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? 'error'}` });
+      }
+    }
+  }
+  if (adminToken && env.METRICS_TOKEN === adminToken) {
+    problems.push({ key: 'METRICS_TOKEN', message: 'must differ from the admin token (it opens /metrics only)' });
+  }
+  const toolLimits = parseToolLimits(env.RATE_LIMIT_TOOLS ?? [], problems);
   if (env.PORT && env.PORT === env.STATUS_PORT) {
     problems.push({ key: 'STATUS_PORT', message: 'must differ from PORT' });
   }
@@ -321,7 +384,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
     problems.push({ key: 'SESSION_MAX_AGE_SECONDS', message: 'must be at least SESSION_IDLE_TTL_SECONDS' });
   }
   if (problems.length) throw new ConfigError(problems);
-  return toConfig(env as Env, tokens, oauth, originHosts, cwd, rateLimits);
+  return toConfig(env as Env, tokens, oauth, originHosts, cwd, rateLimits, adminToken, toolLimits);
 }
 
 function toConfig(
@@ -331,6 +394,8 @@ function toConfig(
   originHosts: string[],
   cwd: string,
   rateLimits: Record<RateLimitKind, RateLimit>,
+  adminToken: string | undefined,
+  toolLimits: Record<string, ToolRateLimit>,
 ): AppConfig {
   return {
     http: {
@@ -342,7 +407,15 @@ function toConfig(
       trustProxy: env.TRUST_PROXY,
       publicBaseUrl: env.PUBLIC_BASE_URL,
     },
-    status: { host: env.STATUS_HOST, port: env.STATUS_PORT, adminToken: env.STATUS_ADMIN_TOKEN },
+    status: {
+      host: env.STATUS_HOST,
+      port: env.STATUS_PORT,
+      adminToken,
+      metricsToken: env.METRICS_TOKEN,
+      metricsPublic: env.METRICS_PUBLIC,
+      readinessTimeoutMs: env.READINESS_TIMEOUT_MS,
+      auditBacklogDegraded: env.AUDIT_BACKLOG_DEGRADED,
+    },
     audit: { retentionDays: env.AUDIT_RETENTION_DAYS },
     dataDir: isAbsolute(env.DATA_DIR) ? env.DATA_DIR : resolve(cwd, env.DATA_DIR),
     database: { url: env.DATABASE_URL },
@@ -372,6 +445,7 @@ function toConfig(
     legacySse: { enabled: env.LEGACY_SSE_ENABLED },
     log: { level: env.LOG_LEVEL },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    rateLimit: { requests: env.RATE_LIMIT_REQUESTS, windowMs: env.RATE_LIMIT_WINDOW_SECONDS * 1000, tools: toolLimits },
   };
 }
 
@@ -379,7 +453,14 @@ function toConfig(
 export function configSummary(config: AppConfig): Record<string, unknown> {
   return {
     http: { host: config.http.host, port: config.http.port, allowedHosts: config.http.allowedHosts, allowedOrigins: config.http.allowedOrigins, maxBodyBytes: config.http.maxBodyBytes, trustProxy: config.http.trustProxy },
-    status: { host: config.status.host, port: config.status.port, adminApi: Boolean(config.status.adminToken) },
+    status: {
+      host: config.status.host,
+      port: config.status.port,
+      adminApi: Boolean(config.status.adminToken),
+      metrics: config.status.metricsPublic ? 'public' : config.status.metricsToken ? 'metrics or admin token' : 'admin token',
+      readinessTimeoutMs: config.status.readinessTimeoutMs,
+      auditBacklogDegraded: config.status.auditBacklogDegraded,
+    },
     audit: config.audit,
     database: config.database.url ? 'postgres' : 'embedded',
     auth: { disabled: config.auth.disabled, staticTokens: config.auth.tokens.map((t) => t.name), oauthIssuers: config.auth.oauth.issuers },
@@ -388,5 +469,7 @@ export function configSummary(config: AppConfig): Record<string, unknown> {
     tools: config.tools,
     requestStateKey: config.requestState.configured ? 'configured' : 'random per process',
     logLevel: config.log.level,
+    rateLimit: config.rateLimit,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
   };
 }

@@ -69,6 +69,11 @@ export const envSchema = z.object({
   STATUS_HOST: host.default('127.0.0.1'),
   STATUS_PORT: port(8081),
   STATUS_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  STATUS_ADMIN_TOKEN_FILE: z.string().optional(),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  METRICS_PUBLIC: bool(false),
+  READINESS_TIMEOUT_MS: positiveInt(2000),
+  AUDIT_BACKLOG_DEGRADED: positiveInt(1000),
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).default(0),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z
@@ -111,6 +116,9 @@ export const envSchema = z.object({
   REQUEST_STATE_TTL_SECONDS: positiveInt(600),
   MCP_CLIENT_QUIRKS: bool(true),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+  RATE_LIMIT_REQUESTS: z.coerce.number().int().min(0).default(600),
+  RATE_LIMIT_WINDOW_SECONDS: positiveInt(60),
+  RATE_LIMIT_TOOLS: list,
 });
 
 export type Env = z.infer<typeof envSchema>;
