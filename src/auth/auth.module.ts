@@ -2,8 +2,13 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { AuditModule } from '../audit/audit.module';
+import { ThrottleModule } from '../throttle/throttle.module';
+import { ApiKeyStrategy } from './api-key.strategy';
+import { AuthAttemptsService } from './auth-attempts.service';
 import { AuthGuard } from './auth.guard';
+import { BasicStrategy } from './basic.strategy';
 import { BearerStrategy } from './bearer.strategy';
+import { CredentialsModule } from './credentials.module';
 import { OAuthAuthenticationService } from './oauth/oauth-authentication.service';
 import { OAuthTokenVerifier } from './oauth/oauth-token.verifier';
 import { ProtectedResourceController } from './protected-resource.controller';
@@ -12,7 +17,7 @@ import { StaticTokenService } from './static-token.service';
 
 /** Who is calling, on every request of the MCP app (a global guard), and this server's OAuth protected-resource metadata. */
 @Module({
-  imports: [PassportModule, AuditModule],
+  imports: [PassportModule, CredentialsModule, AuditModule, ThrottleModule],
   controllers: [ProtectedResourceController],
   providers: [
     StaticTokenService,
@@ -20,8 +25,11 @@ import { StaticTokenService } from './static-token.service';
     OAuthTokenVerifier,
     OAuthAuthenticationService,
     BearerStrategy,
+    ApiKeyStrategy,
+    BasicStrategy,
+    AuthAttemptsService,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [StaticTokenService, ProtectedResourceService],
+  exports: [StaticTokenService, ProtectedResourceService, CredentialsModule, AuthAttemptsService],
 })
 export class AuthModule {}

@@ -2,7 +2,7 @@ import type { Principal } from '@portico/mcp-core';
 import { userInfo } from 'node:os';
 
 /** The name of the operating-system user running this process. */
-function osUserName(): string {
+export function osUserName(): string {
   try {
     return userInfo().username;
   } catch {

@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { loadConfig } from '../config/app-config';
+import { CredentialsError } from '../auth/verification';
+import { type AppConfig, loadConfig } from '../config/app-config';
 import { ConfigError } from '../config/config.error';
 import { audit } from './audit.command';
+import { UsageError } from './cli-args';
+import { keys } from './keys.command';
 import { migrate } from './migrate.command';
 import { oauth } from './oauth.command';
 import { serve } from './serve.command';
 import { stdio } from './stdio.command';
+import { users } from './users.command';
 
 const USAGE = `Usage: portico [command]
 
@@ -16,11 +20,17 @@ Commands:
   migrate   apply pending database migrations
   audit     verify the audit log's hash chains, or export events (portico audit --help)
   oauth     the built-in authorization server: list or revoke consents, rotate keys (portico oauth --help)
+  keys      API keys: keys create --name N [--scopes a,b] [--expires 30d] | keys list | keys revoke <id|prefix>
+  users     HTTP Basic users: users add <name> [--scopes a,b] | users passwd <name> | users disable <name>
+            | users list | users hash (a hash for AUTH_BASIC_USERS)
 
+keys and users work on the app's database (DATABASE_URL, else the embedded one in
+DATA_DIR, which a running server holds: stop it first, or use PostgreSQL).
+Run "portico keys --help" or "portico users --help" for details.
 Configuration comes from the environment; see .env.example.
 `;
 
-const commands: Record<string, (config: ReturnType<typeof loadConfig>, args: string[]) => Promise<void>> = { serve, stdio, migrate, audit, oauth };
+const commands: Record<string, (config: AppConfig, args: string[]) => Promise<void>> = { serve, stdio, migrate, audit, oauth, keys, users };
 
 /** Entry point of `portico` and of `node dist/src/main.js`. */
 export async function runCli(argv: string[]): Promise<void> {
@@ -38,8 +48,16 @@ export async function runCli(argv: string[]): Promise<void> {
   try {
     await command(loadConfig(), argv.slice(1));
   } catch (e) {
+    if (e instanceof UsageError) {
+      const help = e.message === 'help';
+      process.stderr.write(help ? e.usage : `portico ${name}: ${e.message}\n\n${e.usage}`);
+      process.exitCode = help ? 0 : 2;
+      return;
+    }
     if (e instanceof ConfigError) {
       process.stderr.write(`portico: ${e.message}\nSee .env.example for every variable and its default.\n`);
+    } else if (e instanceof CredentialsError) {
+      process.stderr.write(`portico ${name}: ${e.message}\n`);
     } else {
       process.stderr.write(`portico: ${name} failed: ${(e as Error).message ?? e}\n`);
     }

@@ -32,7 +32,12 @@ describe('loadConfig', () => {
     expect(config.rateLimit).toEqual({ requests: 600, windowMs: 60_000, tools: {} });
     expect(config.http.maxBodyBytes).toBe(1_048_576);
     expect(config.dataDir).toBe('/srv/portico/data');
-    expect(config.auth).toMatchObject({ disabled: false, tokens: [] });
+    expect(config.auth).toMatchObject({
+      disabled: false,
+      tokens: [],
+      basicUsers: [],
+      lockout: { maxFailures: 10, maxFailuresPerIp: 50, seconds: 300 },
+    });
     expect(config.auth.oauth).toMatchObject({ enabled: false, issuers: [], jwksTimeoutMs: 5000, jwksCacheMs: 600_000, clockSkewSeconds: 30, requireAtJwt: false });
     expect(config.log.level).toBe('info');
   });
@@ -52,7 +57,7 @@ describe('loadConfig', () => {
     expect(config.http.port).toBe(8080);
     expect(config.status.port).toBe(8081);
     expect(config.log.level).toBe('info');
-    expect(config.auth).toMatchObject({ disabled: false, tokens: [] });
+    expect(config.auth).toMatchObject({ disabled: false, tokens: [], basicUsers: [] });
     expect(config.dataDir).toBe('/srv/portico/data');
   });
 
@@ -201,6 +206,36 @@ describe('loadConfig', () => {
       const error = configError({ AUTH_TOKENS_FILE: dir });
 
       expect(error.problems).toEqual([{ key: 'AUTH_TOKENS_FILE', message: 'cannot read: EISDIR' }]);
+    });
+  });
+
+  describe('AUTH_BASIC_USERS and the lockout', () => {
+    const HASH = 'scrypt:ln=15:r=8:p=3:PrUC-lgnLB8IvyX5uzwK1A:1Z-lZQf_WSXi7GjurVv9ETaMDkRCMs-Q1j67LxT2QOw';
+
+    it('reads name:hash entries separated by commas or new lines', () => {
+      const config = loadConfig({ AUTH_BASIC_USERS: `alice:${HASH},\n bob.ops:${HASH}\n` }, CWD);
+
+      expect(config.auth.basicUsers).toEqual([
+        { name: 'alice', hash: HASH },
+        { name: 'bob.ops', hash: HASH },
+      ]);
+    });
+
+    it('names every bad entry without echoing what it holds', () => {
+      const error = configError({ AUTH_BASIC_USERS: `alice:plain-password-here,:${HASH},alice:${HASH},alice:${HASH}` });
+
+      expect(keysOf(error)).toEqual(['AUTH_BASIC_USERS', 'AUTH_BASIC_USERS', 'AUTH_BASIC_USERS']);
+      expect(error.message).toContain('entry 1 (alice): not a password hash made by `portico users hash`');
+      expect(error.message).toContain('entry 2: expected name:hash');
+      expect(error.message).toContain('entry 4: duplicate name alice');
+      expect(error.message).not.toContain('plain-password-here');
+    });
+
+    it('takes the lockout thresholds and window', () => {
+      const config = loadConfig({ AUTH_MAX_FAILURES: '3', AUTH_MAX_FAILURES_PER_IP: '20', AUTH_LOCKOUT_SECONDS: '2' }, CWD);
+
+      expect(config.auth.lockout).toEqual({ maxFailures: 3, maxFailuresPerIp: 20, seconds: 2 });
+      expect(keysOf(configError({ AUTH_MAX_FAILURES: '0', AUTH_LOCKOUT_SECONDS: 'soon' })).sort()).toEqual(['AUTH_LOCKOUT_SECONDS', 'AUTH_MAX_FAILURES']);
     });
   });
 

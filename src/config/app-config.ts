@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { parsePasswordHash } from '../auth/password-hash';
 import { ConfigError } from './config.error';
 import type { z } from 'zod';
 import { Env, envSchema } from './config.schema';
@@ -74,6 +75,12 @@ export interface AuthorizationServerConfig {
   rateLimits: Record<RateLimitKind, RateLimit>;
 }
 
+/** A user from `AUTH_BASIC_USERS`: a name and a scrypt hash made by `portico users hash`. */
+export interface BasicUser {
+  name: string;
+  hash: string;
+}
+
 /** The parsed, typed configuration; built once at boot by {@link loadConfig}. */
 export interface AppConfig {
   http: {
@@ -115,7 +122,19 @@ export interface AppConfig {
   audit: { retentionDays: number };
   dataDir: string;
   database: { url?: string };
-  auth: { disabled: boolean; tokens: StaticToken[]; oauth: OAuthResourceServerConfig };
+  auth: {
+    disabled: boolean;
+    tokens: StaticToken[];
+    /** HTTP Basic users from the environment; they get every scope. Database users come on top. */
+    basicUsers: BasicUser[];
+    /**
+     * Failed authentications counted per client IP and per user name: the
+     * `maxFailures`-th failure of a user name (`maxFailuresPerIp`-th of an IP)
+     * within `seconds` starts a cool-down of `seconds`, answered 429.
+     */
+    lockout: { maxFailures: number; maxFailuresPerIp: number; seconds: number };
+    oauth: OAuthResourceServerConfig;
+  };
   authorizationServer: AuthorizationServerConfig;
   sessions: { idleTtlMs: number; maxAgeMs: number; maxPerPrincipal: number; maxEvents: number };
   tools: {
@@ -155,6 +174,8 @@ const MIN_TOKEN_LENGTH = 16;
 /** RFC 6749 `scope-token`. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 const TOKEN_NAME = /^[A-Za-z0-9_.@-]{1,64}$/;
+/** A Portico user name (database or AUTH_BASIC_USERS): like a token name; never a colon, Basic's separator. */
+export const USERNAME = TOKEN_NAME;
 
 /** `https://app.example.com[:port]` or a bare host name → the host name; undefined if neither. */
 function originHostname(value: string): string | undefined {
@@ -307,6 +328,34 @@ export function parseToolLimits(entries: string[], problems: { key: string; mess
   return limits;
 }
 
+/**
+ * Parses `AUTH_BASIC_USERS`: `name:hash` entries separated by commas or new
+ * lines, each hash made by `portico users hash`. Never echoes a hash.
+ */
+function parseBasicUsers(text: string, problems: { key: string; message: string }[]): BasicUser[] {
+  const key = 'AUTH_BASIC_USERS';
+  const users: BasicUser[] = [];
+  const entries = text
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  entries.forEach((entry, i) => {
+    const colon = entry.indexOf(':');
+    const name = colon > 0 ? entry.slice(0, colon) : '';
+    const hash = entry.slice(colon + 1);
+    if (!USERNAME.test(name)) {
+      problems.push({ key, message: `entry ${i + 1}: expected name:hash with a name matching ${USERNAME.source}` });
+    } else if (!parsePasswordHash(hash)) {
+      problems.push({ key, message: `entry ${i + 1} (${name}): not a password hash made by \`portico users hash\`` });
+    } else if (users.some((u) => u.name === name)) {
+      problems.push({ key, message: `entry ${i + 1}: duplicate name ${name}` });
+    } else {
+      users.push({ name, hash });
+    }
+  });
+  return users;
+}
+
 /** Validates the environment; throws a {@link ConfigError} naming every bad key. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): AppConfig {
   const problems: { key: string; message: string }[] = [];
@@ -330,6 +379,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
       problems.push({ key: 'AUTH_TOKENS_FILE', message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? 'error'}` });
     }
   }
+  const basicUsers = env.AUTH_BASIC_USERS ? parseBasicUsers(env.AUTH_BASIC_USERS, problems) : [];
   const names = new Set<string>();
   for (const t of tokens) {
     if (names.has(t.name)) problems.push({ key: 'AUTH_TOKENS', message: `token name ${t.name} is used twice` });
@@ -384,12 +434,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
     problems.push({ key: 'SESSION_MAX_AGE_SECONDS', message: 'must be at least SESSION_IDLE_TTL_SECONDS' });
   }
   if (problems.length) throw new ConfigError(problems);
-  return toConfig(env as Env, tokens, oauth, originHosts, cwd, rateLimits, adminToken, toolLimits);
+  return toConfig(env as Env, { tokens, basicUsers }, oauth, originHosts, cwd, rateLimits, adminToken, toolLimits);
 }
 
 function toConfig(
   env: Env,
-  tokens: StaticToken[],
+  credentials: Pick<AppConfig['auth'], 'tokens' | 'basicUsers'>,
   oauth: OAuthResourceServerConfig,
   originHosts: string[],
   cwd: string,
@@ -419,7 +469,12 @@ function toConfig(
     audit: { retentionDays: env.AUDIT_RETENTION_DAYS },
     dataDir: isAbsolute(env.DATA_DIR) ? env.DATA_DIR : resolve(cwd, env.DATA_DIR),
     database: { url: env.DATABASE_URL },
-    auth: { disabled: env.AUTH_DISABLED, tokens, oauth },
+    auth: {
+      disabled: env.AUTH_DISABLED,
+      ...credentials,
+      lockout: { maxFailures: env.AUTH_MAX_FAILURES, maxFailuresPerIp: env.AUTH_MAX_FAILURES_PER_IP, seconds: env.AUTH_LOCKOUT_SECONDS },
+      oauth,
+    },
     authorizationServer: {
       enabled: env.OAUTH_SERVER === 'builtin',
       secret: env.OAUTH_SERVER_SECRET,
@@ -463,7 +518,13 @@ export function configSummary(config: AppConfig): Record<string, unknown> {
     },
     audit: config.audit,
     database: config.database.url ? 'postgres' : 'embedded',
-    auth: { disabled: config.auth.disabled, staticTokens: config.auth.tokens.map((t) => t.name), oauthIssuers: config.auth.oauth.issuers },
+    auth: {
+      disabled: config.auth.disabled,
+      staticTokens: config.auth.tokens.map((t) => t.name),
+      basicUsers: config.auth.basicUsers.map((u) => u.name),
+      lockout: config.auth.lockout,
+      oauthIssuers: config.auth.oauth.issuers,
+    },
     authorizationServer: config.authorizationServer.enabled ? { ...config.authorizationServer, secret: config.authorizationServer.secret ? 'configured' : 'generated' } : 'off',
     sessions: config.sessions,
     tools: config.tools,

@@ -58,12 +58,12 @@ describe('/mcp HTTP edge', () => {
   const inSession = (token: string, id: string) => ({ ...bearer(token), 'Mcp-Session-Id': id, 'MCP-Protocol-Version': LEGACY });
 
   describe('authentication', () => {
-    it('answers a request without a token with 401 and a Bearer challenge', async () => {
+    it('answers a request without a token with 401 and a Bearer challenge (then Basic)', async () => {
       const res = await post(initialize);
       expect(res.status).toBe(401);
       // OAuth is not configured here: no scope to request, but the metadata is there to discover.
       const metadata = `${new URL(url).origin}/.well-known/oauth-protected-resource/mcp`;
-      expect(res.headers.get('www-authenticate')).toBe(`Bearer realm="Portico", resource_metadata="${metadata}"`);
+      expect(res.headers.get('www-authenticate')).toBe(`Bearer realm="Portico", resource_metadata="${metadata}", Basic realm="Portico"`);
       expect(await res.json()).toMatchObject({ jsonrpc: '2.0', error: { message: expect.stringMatching(/Authentication required/) }, id: null });
     });
 

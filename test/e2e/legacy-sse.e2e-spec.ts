@@ -179,10 +179,10 @@ describe('legacy HTTP+SSE on /sse', () => {
   });
 
   describe('authentication', () => {
-    it('answers GET /sse and POST /messages without a token with 401 and a Bearer challenge', async () => {
+    it('answers GET /sse and POST /messages without a token with 401 and a Bearer challenge (then Basic)', async () => {
       const sse = await fetch(`${base}/sse`, { headers: { Accept: 'text/event-stream' } });
       expect(sse.status).toBe(401);
-      const challenge = `Bearer realm="Portico", resource_metadata="${base}/.well-known/oauth-protected-resource/mcp"`;
+      const challenge = `Bearer realm="Portico", resource_metadata="${base}/.well-known/oauth-protected-resource/mcp", Basic realm="Portico"`;
       expect(sse.headers.get('www-authenticate')).toBe(challenge);
       await sse.text();
 

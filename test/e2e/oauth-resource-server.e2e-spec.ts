@@ -75,7 +75,7 @@ describe('OAuth resource server with an external IdP', () => {
     it('answers a request without a token with 401 pointing at the metadata and the scopes to request', async () => {
       const res = await post(initialize);
       expect(res.status).toBe(401);
-      expect(res.headers.get('www-authenticate')).toBe(`Bearer realm="Portico", resource_metadata="${metadataUrl}", scope="${challengeScope}"`);
+      expect(res.headers.get('www-authenticate')).toBe(`Bearer realm="Portico", resource_metadata="${metadataUrl}", scope="${challengeScope}", Basic realm="Portico"`);
     });
   });
 
@@ -95,7 +95,7 @@ describe('OAuth resource server with an external IdP', () => {
 
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe(
-        `Bearer realm="Portico", error="invalid_token", resource_metadata="${metadataUrl}", scope="${challengeScope}"`,
+        `Bearer realm="Portico", error="invalid_token", resource_metadata="${metadataUrl}", scope="${challengeScope}", Basic realm="Portico"`,
       );
       expect(await res.text()).not.toContain(token);
       const rows = await portico.auditRows(`kind = 'auth_failure' AND occurred_at >= $1 AND error_code = $2`, [before, reason]);

@@ -15,7 +15,11 @@ export const TOKENS = {
 
 export interface TestPortico extends RunningPortico {
   dataDir: string;
-  /** Waits for queued audit writes, then returns the rows matching `where` (SQL on audit_events). */
+  /**
+   * Waits for queued audit writes, then returns this instance's rows matching
+   * `where` (SQL on audit_events), oldest first. Only this instance's: suites
+   * on one PostgreSQL share the table with earlier runs and other suites.
+   */
   auditRows(where: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
   stop(): Promise<void>;
 }
@@ -41,8 +45,9 @@ export async function bootPortico(env: Record<string, string> = {}, modules: Mod
     ...running,
     dataDir,
     async auditRows(where, params = []) {
-      await running.app.get(AuditService).flush();
-      return dataSource.query(`SELECT * FROM audit_events WHERE ${where} ORDER BY id`, params);
+      const audit = running.app.get(AuditService);
+      await audit.flush();
+      return dataSource.query(`SELECT * FROM audit_events WHERE instance_id = $${params.length + 1} AND (${where}) ORDER BY id`, [...params, audit.instanceId]);
     },
     async stop() {
       await running.close();
@@ -53,4 +58,9 @@ export async function bootPortico(env: Record<string, string> = {}, modules: Mod
 
 export function bearer(token: string): Record<string, string> {
   return { Authorization: `Bearer ${token}` };
+}
+
+/** `Authorization: Basic` for a user name and password. */
+export function basic(user: string, password: string): Record<string, string> {
+  return { Authorization: `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}` };
 }
