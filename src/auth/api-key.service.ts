@@ -39,6 +39,10 @@ export interface CreatedApiKey {
   record: ApiKey;
 }
 
+function principalOf(key: ApiKey): Principal {
+  return { id: `key:${key.prefix}`, kind: 'service', displayName: key.name, scopes: key.scopes, authMethod: 'api_key' };
+}
+
 export type ApiKeyStatus = 'active' | 'revoked' | 'expired';
 
 export function apiKeyStatus(key: Pick<ApiKey, 'revokedAt' | 'expiresAt'>, now = new Date()): ApiKeyStatus {
@@ -148,8 +152,17 @@ export class ApiKeyService {
     const status = apiKeyStatus(key);
     if (status !== 'active') return { ok: false, reason: status, account };
     this.touch(key);
-    const principal: Principal = { id: account, kind: 'service', displayName: key.name, scopes: key.scopes, authMethod: 'api_key' };
-    return { ok: true, principal, account };
+    return { ok: true, principal: principalOf(key), account };
+  }
+
+  /**
+   * The principal of an active key by its prefix, or undefined once it is
+   * revoked, expired or gone: how the built-in authorization server checks
+   * that an account it signed in earlier still stands.
+   */
+  async principalOf(prefix: string): Promise<Principal | undefined> {
+    const key = PREFIX_FORMAT.test(prefix) ? await this.keys.findOneBy({ prefix }) : null;
+    return key && apiKeyStatus(key) === 'active' ? principalOf(key) : undefined;
   }
 
   /** Records the use without a write per request: at most once a minute per key, off the request path. */

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { AuditModule } from '../audit/audit.module';
-import { ThrottleModule } from '../throttle/throttle.module';
+import { LockoutModule } from '../throttle/lockout.module';
 import { ApiKeyStrategy } from './api-key.strategy';
 import { AuthAttemptsService } from './auth-attempts.service';
 import { AuthGuard } from './auth.guard';
@@ -17,7 +17,7 @@ import { StaticTokenService } from './static-token.service';
 
 /** Who is calling, on every request of the MCP app (a global guard), and this server's OAuth protected-resource metadata. */
 @Module({
-  imports: [PassportModule, CredentialsModule, AuditModule, ThrottleModule],
+  imports: [PassportModule, CredentialsModule, AuditModule, LockoutModule],
   controllers: [ProtectedResourceController],
   providers: [
     StaticTokenService,

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Principal } from '@portico/mcp-core';
 import { createHmac, randomBytes } from 'node:crypto';
-import { QueryFailedError, type Repository } from 'typeorm';
+import { IsNull, QueryFailedError, type Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { APP_CONFIG, type AppConfig, USERNAME } from '../config/app-config';
 import { hashPassword, verifyPasswordHash } from './password-hash';
@@ -151,14 +151,23 @@ export class UsersService {
     }
     if (!(await this.check(username, password, stored))) return { ok: false, reason: 'bad_password', account };
     if (user?.disabledAt) return { ok: false, reason: 'disabled', account };
-    const principal: Principal = {
-      id: account,
-      kind: 'user',
-      displayName: username,
-      scopes: envHash === undefined ? user!.scopes : ['*'],
-      authMethod: 'basic',
-    };
-    return { ok: true, principal, account };
+    return { ok: true, principal: principalOf(username, envHash === undefined ? user!.scopes : ['*']), account };
+  }
+
+  /**
+   * The principal of an active user, or undefined once disabled or gone: how
+   * the built-in authorization server checks that an account it signed in
+   * earlier still stands.
+   */
+  async principalOf(username: string): Promise<Principal | undefined> {
+    if (this.envUsers.has(username)) return principalOf(username, ['*']);
+    const user = USERNAME.test(username) ? await this.users.findOneBy({ username }) : null;
+    return user && !user.disabledAt ? principalOf(username, user.scopes) : undefined;
+  }
+
+  /** Whether anyone can sign in with a password: a user in AUTH_BASIC_USERS, or an enabled database user. */
+  async anyActive(): Promise<boolean> {
+    return this.envUsers.size > 0 || (await this.users.existsBy({ disabledAt: IsNull() }));
   }
 
   private async check(username: string, password: string, stored: string): Promise<boolean> {
@@ -185,6 +194,10 @@ export class UsersService {
     if (!user) throw new CredentialsError('not_found', `no user "${username.slice(0, 64)}"`);
     return user;
   }
+}
+
+function principalOf(username: string, scopes: string[]): Principal {
+  return { id: userAccount(username), kind: 'user', displayName: username, scopes, authMethod: 'basic' };
 }
 
 /**

@@ -7,7 +7,7 @@ export const ACCOUNT_VERIFIER = Symbol('ACCOUNT_VERIFIER');
  * The outcome of one sign-in attempt. `account` names what was claimed
  * (`user:alice`, `key:ptk_1a2b3c4d`), also when it failed, for the audit log and
  * the rate limit; it never holds a secret. (The same shape as the credential
- * services' `Verification` on the `auth-keys-basic` branch.)
+ * services' `Verification`, `src/auth/verification.ts`.)
  */
 export type AccountVerification =
   | { ok: true; principal: Principal; account: string }
@@ -16,12 +16,9 @@ export type AccountVerification =
 /**
  * Who may sign in on the built-in authorization server's login page, and who
  * an account id issued earlier still stands for. The seam between the
- * authorization server and Portico's credentials: today it is
- * {@link StaticTokenAccountVerifier} (an "API key" is a static token from
- * AUTH_TOKENS, no passwords); once Portico users and API keys are in the
- * database, an implementation over `UsersService.verifyPassword` and
- * `ApiKeyService.verify` replaces it in `AuthorizationServerModule`, and
- * nothing else changes.
+ * authorization server and Portico's credentials, implemented by
+ * `CredentialsAccountVerifier` over `UsersService.verifyPassword`,
+ * `ApiKeyService.verify` and the static tokens.
  */
 export interface AccountVerifier {
   /** Whether the login page offers user name and password (there are users to sign in). */

@@ -4,19 +4,19 @@ import { AuthModule } from '../auth/auth.module';
 import { LOCAL_ISSUER } from '../auth/oauth/local-issuer';
 import { ACCOUNT_VERIFIER } from './account-verifier';
 import { AuthorizationServerService } from './authorization-server.service';
+import { CredentialsAccountVerifier } from './credentials-account.verifier';
 import { GrantsService } from './grants.service';
 import { InteractionController } from './interaction.controller';
 import { KeyStoreService } from './key-store.service';
 import { MemoryRateLimiter, RATE_LIMITER } from './rate-limiter';
-import { StaticTokenAccountVerifier } from './static-token-account.verifier';
 
 /**
  * The built-in authorization server (`OAUTH_SERVER=builtin`): composed into
  * the HTTP app only when on. Global so that the resource server in `auth/`
  * finds the {@link LOCAL_ISSUER} it provides without depending on this module.
  *
- * Sign-in goes through {@link ACCOUNT_VERIFIER}: static tokens for now; the
- * database users and API keys plug in here once they exist.
+ * Sign-in goes through {@link ACCOUNT_VERIFIER}: Portico users, API keys and
+ * static tokens ({@link CredentialsAccountVerifier}).
  */
 @Global()
 @Module({
@@ -27,7 +27,7 @@ import { StaticTokenAccountVerifier } from './static-token-account.verifier';
     GrantsService,
     AuthorizationServerService,
     { provide: LOCAL_ISSUER, useExisting: AuthorizationServerService },
-    { provide: ACCOUNT_VERIFIER, useClass: StaticTokenAccountVerifier },
+    { provide: ACCOUNT_VERIFIER, useClass: CredentialsAccountVerifier },
     { provide: RATE_LIMITER, useFactory: () => new MemoryRateLimiter() },
   ],
   exports: [LOCAL_ISSUER, AuthorizationServerService, GrantsService],

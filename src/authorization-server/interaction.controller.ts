@@ -6,7 +6,7 @@ import { AuditService } from '../audit/audit.service';
 import { Public } from '../auth/public.decorator';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ACCOUNT_VERIFIER, type AccountVerification, type AccountVerifier } from './account-verifier';
-import { AuthorizationServerService } from './authorization-server.service';
+import { AuthorizationServerService, BASE_SCOPE } from './authorization-server.service';
 import { consentPage, loginPage, messagePage, PAGE_HEADERS } from './interaction.views';
 import { KeyStoreService } from './key-store.service';
 import { RATE_LIMITER, type RateLimiter } from './rate-limiter';
@@ -119,8 +119,8 @@ export class InteractionController {
       if (missing.missingOIDCScope?.length) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
       const granted: Record<string, string[]> = {};
       for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
-        // An account grants only what it holds itself (static tokens hold every scope).
-        const allowed = scopes.filter((s) => principal.scopes.includes('*') || principal.scopes.includes(s));
+        // An account grants only what it holds itself (static tokens hold every scope); the base scope is every account's.
+        const allowed = scopes.filter((s) => s === BASE_SCOPE || principal.scopes.includes('*') || principal.scopes.includes(s));
         const refused = scopes.filter((s) => !allowed.includes(s));
         if (allowed.length) grant.addResourceScope(resource, allowed.join(' '));
         if (refused.length) grant.rejectResourceScope(resource, refused.join(' '));
