@@ -112,7 +112,7 @@ describe('AuditService writer', () => {
     expect(s.backlog.journaled).toBe(true);
     state.down = false;
     await new Promise((r) => setTimeout(r, 200));
-    await s.onApplicationShutdown();
+    await s.beforeApplicationShutdown();
     await s.flush();
     expect(rows.size).toBe(10_050);
   });

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { inputJsonSchema, type ToolCallEvent, type ToolCallListener, type ToolInput, ToolInvoker } from '@portico/mcp-core';
 import { randomUUID } from 'node:crypto';
@@ -53,7 +53,7 @@ function revive(raw: Record<string, unknown>): AuditRow {
  * past the queue bound, events go to the journal at once.
  */
 @Injectable()
-export class AuditService implements ToolCallListener, OnModuleInit, OnApplicationShutdown {
+export class AuditService implements ToolCallListener, OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('Audit');
   private readonly journal: AuditJournal<AuditRow>;
   /** This writer's chain: one per process start. */
@@ -171,11 +171,17 @@ export class AuditService implements ToolCallListener, OnModuleInit, OnApplicati
     await this.flushing;
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Flushes while the database is still open (TypeORM closes it in onApplicationShutdown). */
+  async beforeApplicationShutdown(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.flush();
-    // Whatever the database did not take is on disk for the next start.
+  }
+
+  /** Whatever the database did not take (or arrived after the flush) is on disk for the next start. */
+  onApplicationShutdown(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
     if (this.pending.length) this.journal.append(this.chain(this.pending.splice(0)));
   }
 
