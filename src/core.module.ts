@@ -6,6 +6,7 @@ import { PACKAGE_VERSION } from './common/paths';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { OpenProjectModule } from './integrations/openproject/openproject.module';
 import { ConformanceModule } from './tools/conformance/conformance.module';
 import { TimeModule } from './tools/time/time.module';
 
@@ -39,6 +40,7 @@ export class CoreModule {
         AuditModule,
         TimeModule,
         ...(config.tools.conformanceFixtures ? [ConformanceModule] : []),
+        ...(config.openproject ? [OpenProjectModule.forRoot(config)] : []),
         ...modules,
       ],
     };

@@ -1,5 +1,6 @@
 import { AuditCheckpoint } from '../audit/audit-checkpoint.entity';
 import { AuditEvent } from '../audit/audit-event.entity';
+import { OpenProjectAccount } from '../integrations/openproject/openproject-account.entity';
 
 /** Every entity; TypeORM gets this list instead of a glob. */
-export const entities = [AuditEvent, AuditCheckpoint];
+export const entities = [AuditEvent, AuditCheckpoint, OpenProjectAccount];

@@ -1,6 +1,7 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Optional } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
+import { OpenProjectHealthIndicator } from '../integrations/openproject/openproject.health';
 import { SessionStoreHealthIndicator } from './session-store.health';
 
 /** Terminus health on the status port: liveness (the process answers) and readiness (its dependencies do). */
@@ -11,6 +12,7 @@ export class HealthController {
     private readonly db: TypeOrmHealthIndicator,
     private readonly sessions: SessionStoreHealthIndicator,
     private readonly dataSource: DataSource,
+    @Optional() private readonly openproject?: OpenProjectHealthIndicator | null,
   ) {}
 
   @Get()
@@ -31,6 +33,7 @@ export class HealthController {
     return this.health.check([
       () => this.db.pingCheck('database', { connection: this.dataSource, timeout: 1500 }),
       () => this.sessions.check('sessions'),
+      () => this.openproject?.check('openproject') ?? OpenProjectHealthIndicator.disabled('openproject'),
     ]);
   }
 }

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import type { INestApplication } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { loggerModule } from '../common/logger.module';
+import { OpenProjectHealthIndicator } from '../integrations/openproject/openproject.health';
 import { SESSION_STORE } from '../session/session-store.interface';
 import { AdminGuard } from './admin.guard';
 import { AuditController } from './audit.controller';
@@ -29,6 +30,8 @@ export class StatusModule {
         { provide: DataSource, useValue: dataSource },
         { provide: getDataSourceToken(), useValue: dataSource },
         { provide: SESSION_STORE, useValue: main.get(SESSION_STORE) },
+        // Composed in the main app only when OPENPROJECT_URL is set.
+        { provide: OpenProjectHealthIndicator, useValue: config.openproject ? main.get(OpenProjectHealthIndicator, { strict: false }) : null },
         { provide: APP_CONFIG, useValue: config },
         AdminGuard,
         SessionStoreHealthIndicator,
