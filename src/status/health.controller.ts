@@ -1,4 +1,4 @@
-import { Controller, Get, Optional } from '@nestjs/common';
+import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import { OpenProjectHealthIndicator } from '../integrations/openproject/openproject.health';
@@ -12,7 +12,7 @@ export class HealthController {
     private readonly db: TypeOrmHealthIndicator,
     private readonly sessions: SessionStoreHealthIndicator,
     private readonly dataSource: DataSource,
-    @Optional() private readonly openproject?: OpenProjectHealthIndicator | null,
+    @Optional() @Inject(OpenProjectHealthIndicator) private readonly openproject?: OpenProjectHealthIndicator | null,
   ) {}
 
   @Get()

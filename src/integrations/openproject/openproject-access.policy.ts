@@ -13,10 +13,25 @@ import { OpenProjectRefusal } from './openproject-tool.error';
 export class OpenProjectAccessPolicy {
   private readonly config: OpenProjectConfig;
   private readonly allowed: Set<string>;
+  /** Ids of the allowed projects: numeric entries at once, identifiers once resolved. */
+  readonly allowedIds = new Set<number>();
+  private readonly resolved = new Set<string>();
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.config = config.openproject!;
     this.allowed = new Set(this.config.projects.map((p) => p.toLowerCase()));
+    for (const p of this.allowed) if (/^\d+$/.test(p)) this.allowedIds.add(Number(p));
+  }
+
+  /** Allow-list identifiers whose ids are not known yet (resolved with the first caller that can see them). */
+  get unresolved(): string[] {
+    return [...this.allowed].filter((p) => !/^\d+$/.test(p) && !this.resolved.has(p));
+  }
+
+  /** Records the id of an allowed project identifier (identifiers are unique in OpenProject). */
+  resolve(identifier: string, id: number): void {
+    this.resolved.add(identifier.toLowerCase());
+    this.allowedIds.add(id);
   }
 
   get restricted(): boolean {
@@ -44,7 +59,7 @@ export class OpenProjectAccessPolicy {
   /** Checks a project (as OpenProject returned it) against OPENPROJECT_PROJECTS. */
   assertProject(project: { id: number | null; identifier?: string; name?: string } | null | undefined, ctx: ToolContext): void {
     if (!this.restricted || !project) return;
-    if ((project.id !== null && this.allowed.has(String(project.id))) || (project.identifier && this.allowed.has(project.identifier.toLowerCase()))) return;
+    if ((project.id !== null && this.allowedIds.has(project.id)) || (project.identifier && this.allowed.has(project.identifier.toLowerCase()))) return;
     const label = project.identifier ?? project.name ?? String(project.id);
     this.refuse(ctx, OpenProjectRefusal.ProjectNotAllowed, { project: label },
       `Project ${label} is not among the projects this Portico may use (${this.config.projects.join(', ')}).`);

@@ -40,6 +40,10 @@ export abstract class OpenProjectToolBase {
   protected async as<T>(ctx: ToolContext, fn: (s: OpenProjectSession) => Promise<T>): Promise<T> {
     const session = await this.identity.forCall(ctx);
     try {
+      for (const identifier of this.policy.unresolved) {
+        const p = await this.refs.project(session, identifier, ctx.signal).catch(() => undefined);
+        if (p?.identifier.toLowerCase() === identifier) this.policy.resolve(identifier, p.id);
+      }
       return await fn(session);
     } catch (e) {
       throw toToolError(e, session.user.name);
@@ -63,17 +67,10 @@ export abstract class OpenProjectToolBase {
     return l ? { id: Number.isFinite(id) ? id : null, name: l.title ?? '' } : null;
   }
 
-  /** With an allow-list, lists are limited to its projects (ids resolved as the caller). */
-  protected async allowListFilter(s: OpenProjectSession, name: string, ctx: ToolContext): Promise<Filter[]> {
-    if (!this.policy.restricted) return [];
-    const ids: number[] = [];
-    for (const p of this.policy.projects) {
-      try {
-        ids.push((await this.refs.project(s, p, ctx.signal)).id);
-      } catch {
-        // a listed project this user cannot see adds nothing
-      }
-    }
-    return [filter(name, '=', ids.length ? ids : [0])];
+  /** With an allow-list, lists are limited to its projects (an impossible id when none is visible). */
+  protected allowListFilter(_s: OpenProjectSession, name: string, _ctx: ToolContext): Promise<Filter[]> {
+    if (!this.policy.restricted) return Promise.resolve([]);
+    const ids = [...this.policy.allowedIds];
+    return Promise.resolve([filter(name, '=', ids.length ? ids : [0])]);
   }
 }

@@ -27,7 +27,7 @@ const STATES: Partial<Record<OpenProjectErrorCode, OpenProjectHealthState>> = {
  * OpenProject's liveness (`/health_checks/default`, exempt from its host-name
  * check and https redirect), then `GET /api/v3/users/me` with the service key,
  * which is where a wrong key (401), a rejected Host (400) or the https
- * redirect (301) shows. Results are kept for a few seconds so probes do not
+ * redirect (301) shows. A success is kept for a few seconds so probes do not
  * load OpenProject. Returns a Terminus result; `down` fails readiness.
  */
 @Injectable()
@@ -45,7 +45,8 @@ export class OpenProjectHealthIndicator {
   async check(key: string): Promise<HealthIndicatorResult> {
     if (this.last && Date.now() - this.last.at < this.cacheMs) return this.last.result;
     const result = { [key]: await this.probe() } as HealthIndicatorResult;
-    this.last = { at: Date.now(), result };
+    // Only success is kept: a failure is probed again, so its fix shows at once.
+    this.last = result[key].status === 'up' ? { at: Date.now(), result } : undefined;
     return result;
   }
 

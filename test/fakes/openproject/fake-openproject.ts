@@ -270,7 +270,7 @@ export class FakeOpenProject {
       const filters = this.filters(query, ['active', 'name_and_identifier', 'id', 'parent_id']);
       let ps = this.visibleProjects(user);
       for (const f of filters) {
-        if (f.name === 'active') ps = ps.filter((p) => String(p.active) === f.values[0] === (f.operator === '='));
+        if (f.name === 'active') ps = ps.filter((p) => ['t', 'true'].includes(f.values[0]) === p.active);
         if (f.name === 'name_and_identifier') ps = ps.filter((p) => matches(`${p.name} ${p.identifier}`, f));
         if (f.name === 'id') ps = ps.filter((p) => f.values.includes(String(p.id)));
         if (f.name === 'parent_id') ps = ps.filter((p) => f.values.includes(String(p.parentId)));
