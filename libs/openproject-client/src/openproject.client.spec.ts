@@ -32,7 +32,13 @@ describe('OpenProjectClient', () => {
 
   const client = (options: Partial<ConstructorParameters<typeof OpenProjectClient>[0]> = {}) =>
     new OpenProjectClient({ baseUrl: `${url}/`, timeoutMs: 2000, ...options }, 'secret-key');
-  const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as OpenProjectError);
+  const failure = (p: Promise<unknown>): Promise<OpenProjectError> =>
+    p.then(
+      () => {
+        throw new Error('expected the call to fail');
+      },
+      (e: unknown) => e as OpenProjectError,
+    );
   const error = (name: string, message: string, status = 400) => ({
     status,
     body: JSON.stringify({ _type: 'Error', errorIdentifier: `urn:openproject-org:api:v3:errors:${name}`, message }),
