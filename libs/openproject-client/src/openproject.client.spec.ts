@@ -24,14 +24,22 @@ describe('OpenProjectClient', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
+  const made: OpenProjectClient[] = [];
   beforeEach(() => {
     seen = [];
     replies = [];
   });
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  afterEach(async () => {
+    await Promise.all(made.splice(0).map((c) => c.close()));
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
 
+  const track = (c: OpenProjectClient) => (made.push(c), c);
   const client = (options: Partial<ConstructorParameters<typeof OpenProjectClient>[0]> = {}) =>
-    new OpenProjectClient({ baseUrl: `${url}/`, timeoutMs: 2000, ...options }, 'secret-key');
+    track(new OpenProjectClient({ baseUrl: `${url}/`, timeoutMs: 2000, ...options }, 'secret-key'));
   const failure = (p: Promise<unknown>): Promise<OpenProjectError> =>
     p.then(
       () => {
@@ -124,10 +132,10 @@ describe('OpenProjectClient', () => {
     const slow = createServer(() => undefined);
     await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
     const port = (slow.address() as AddressInfo).port;
-    const timedOut = await failure(new OpenProjectClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 200, retries: 0 }, 'k').me());
+    const timedOut = await failure(track(new OpenProjectClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 200, retries: 0 }, 'k')).me());
     slow.closeAllConnections();
     await new Promise<void>((r) => slow.close(() => r()));
-    const unreachable = await failure(new OpenProjectClient({ baseUrl: `http://127.0.0.1:${port}`, retries: 0 }, 'k').me());
+    const unreachable = await failure(track(new OpenProjectClient({ baseUrl: `http://127.0.0.1:${port}`, retries: 0 }, 'k')).me());
 
     expect(timedOut.code).toBe(OpenProjectErrorCode.Timeout);
     expect(unreachable.code).toBe(OpenProjectErrorCode.Unreachable);
@@ -135,10 +143,8 @@ describe('OpenProjectClient', () => {
   });
 
   it('gives each user a client on the same pool, with their own key', async () => {
-    const base = client();
-    await base.withApiKey('bob-key').me();
+    await client().withApiKey('bob-key').me();
 
     expect(seen[0].headers.authorization).toBe(`Basic ${Buffer.from('apikey:bob-key').toString('base64')}`);
-    await base.close();
   });
 });

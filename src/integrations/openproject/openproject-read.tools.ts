@@ -1,7 +1,7 @@
 import { Tool, type ToolContext, ToolError, ToolProvider } from '@portico/mcp-core';
 import { elements, type Filter, filter, type Form, type HalResource, linkRef } from '@portico/openproject-client';
 import { z } from 'zod';
-import { idArg, OpenProjectToolBase, pageArgs, READ, RO } from './openproject-tool.base';
+import { dateArg, idArg, OpenProjectToolBase, pageArgs, READ, RO } from './openproject-tool.base';
 import {
   comment,
   notification,
@@ -17,7 +17,6 @@ import {
   workPackageSummary,
 } from './openproject.normalize';
 
-const dateArg = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use YYYY-MM-DD');
 const named = z.object({ id: z.number(), name: z.string() });
 
 const searchInput = z.object({
@@ -116,8 +115,7 @@ export class OpenProjectReadTools extends OpenProjectToolBase {
   })
   getProject({ project: key }: { project: string }, ctx: ToolContext) {
     return this.as(ctx, async (s) => {
-      const p = await this.refs.project(s, key, ctx.signal);
-      this.policy.assertProject(p, ctx);
+      const p = await this.allowedProject(s, key, ctx);
       const [types, versions] = await Promise.all([s.client.types(p.id, ctx.signal), s.client.versions({ project: p.id }, ctx.signal)]);
       return {
         ...this.normalize.project(p),
@@ -142,8 +140,7 @@ export class OpenProjectReadTools extends OpenProjectToolBase {
       const filters: Filter[] = [];
       let projectId: number | undefined;
       if (input.project) {
-        const p = await this.refs.project(s, input.project, ctx.signal);
-        this.policy.assertProject(p, ctx);
+        const p = await this.allowedProject(s, input.project, ctx);
         projectId = p.id;
       } else {
         filters.push(...(await this.allowListFilter(s, 'project', ctx)));
@@ -245,8 +242,7 @@ export class OpenProjectReadTools extends OpenProjectToolBase {
         const wp = await this.workPackage(s, input.workPackageId, ctx);
         form = await s.client.workPackageUpdateForm(wp.id, { lockVersion: wp.lockVersion }, ctx.signal);
       } else if (input.project) {
-        const p = await this.refs.project(s, input.project, ctx.signal);
-        this.policy.assertProject(p, ctx);
+        const p = await this.allowedProject(s, input.project, ctx);
         form = await s.client.workPackageCreateForm(p.id, {}, ctx.signal);
       } else {
         throw new ToolError('Give project (for a new work package) or workPackageId (for an existing one).');
@@ -264,8 +260,7 @@ export class OpenProjectReadTools extends OpenProjectToolBase {
   listTypes({ project: key }: { project?: string }, ctx: ToolContext) {
     return this.as(ctx, async (s) => {
       if (!key) return { items: (await this.refs.types(s.client, ctx.signal)).map((t) => ({ id: t.id, name: t.name })) };
-      const p = await this.refs.project(s, key, ctx.signal);
-      this.policy.assertProject(p, ctx);
+      const p = await this.allowedProject(s, key, ctx);
       return { items: elements(await s.client.types(p.id, ctx.signal)).map((t) => ({ id: t.id, name: t.name })) };
     });
   }
@@ -288,8 +283,7 @@ export class OpenProjectReadTools extends OpenProjectToolBase {
     return this.as(ctx, async (s) => {
       let projectId: number | undefined;
       if (input.project) {
-        const p = await this.refs.project(s, input.project, ctx.signal);
-        this.policy.assertProject(p, ctx);
+        const p = await this.allowedProject(s, input.project, ctx);
         projectId = p.id;
       }
       let items = elements(await s.client.versions({ project: projectId }, ctx.signal)).map((v) => this.normalize.version(v));
@@ -314,8 +308,7 @@ export class OpenProjectReadTools extends OpenProjectToolBase {
   searchUsers(input: { query?: string; project?: string }, ctx: ToolContext) {
     return this.as(ctx, async (s) => {
       if (input.project) {
-        const p = await this.refs.project(s, input.project, ctx.signal);
-        this.policy.assertProject(p, ctx);
+        const p = await this.allowedProject(s, input.project, ctx);
         const q = input.query?.toLowerCase();
         return { items: elements(await s.client.availableAssignees(p.id, ctx.signal)).map((u) => this.normalize.user(u)).filter((u) => !q || `${u.name} ${u.login ?? ''}`.toLowerCase().includes(q)) };
       }
@@ -338,8 +331,7 @@ export class OpenProjectReadTools extends OpenProjectToolBase {
     return this.as(ctx, async (s) => {
       const filters: Filter[] = [];
       if (input.project) {
-        const p = await this.refs.project(s, input.project, ctx.signal);
-        this.policy.assertProject(p, ctx);
+        const p = await this.allowedProject(s, input.project, ctx);
         filters.push(filter('project', '=', [p.id]));
       } else filters.push(...(await this.allowListFilter(s, 'project', ctx)));
       if (input.user) filters.push(filter('principal', '=', [(await this.refs.user(s, input.user, ctx.signal)).id]));
@@ -366,8 +358,7 @@ export class OpenProjectReadTools extends OpenProjectToolBase {
     return this.as(ctx, async (s) => {
       const filters: Filter[] = [];
       if (input.project) {
-        const p = await this.refs.project(s, input.project, ctx.signal);
-        this.policy.assertProject(p, ctx);
+        const p = await this.allowedProject(s, input.project, ctx);
         filters.push(filter('project_id', '=', [p.id]));
       } else filters.push(...(await this.allowListFilter(s, 'project_id', ctx)));
       if (input.workPackageId) {
@@ -395,8 +386,7 @@ export class OpenProjectReadTools extends OpenProjectToolBase {
     return this.as(ctx, async (s) => {
       const body: Record<string, unknown> = {};
       if (key) {
-        const p = await this.refs.project(s, key, ctx.signal);
-        this.policy.assertProject(p, ctx);
+        const p = await this.allowedProject(s, key, ctx);
         body._links = { project: { href: `/api/v3/projects/${p.id}` } };
       }
       const form = await s.client.timeEntryForm(body, ctx.signal);
@@ -418,8 +408,7 @@ export class OpenProjectReadTools extends OpenProjectToolBase {
     return this.as(ctx, async (s) => {
       const filters: Filter[] = [];
       if (key) {
-        const p = await this.refs.project(s, key, ctx.signal);
-        this.policy.assertProject(p, ctx);
+        const p = await this.allowedProject(s, key, ctx);
         filters.push(filter('project', '=', [p.id]));
       }
       let items = elements(await s.client.queries({ filters }, ctx.signal)).map((q) => ({ id: q.id, name: q.name, project: linkRef(q, 'project'), public: Boolean(q.public) }));
@@ -484,8 +473,7 @@ export class OpenProjectReadTools extends OpenProjectToolBase {
       if (input.unreadOnly) filters.push(filter('readIAN', '=', ['f']));
       if (input.reason) filters.push(filter('reason', '=', [input.reason]));
       if (input.project) {
-        const p = await this.refs.project(s, input.project, ctx.signal);
-        this.policy.assertProject(p, ctx);
+        const p = await this.allowedProject(s, input.project, ctx);
         filters.push(filter('project', '=', [p.id]));
       } else filters.push(...(await this.allowListFilter(s, 'project', ctx)));
       const size = this.pageSize(input.pageSize);

@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import type { ToolContext } from '@portico/mcp-core';
-import { type Filter, filter, type WorkPackage } from '@portico/openproject-client';
+import { type Filter, filter, type Project, type WorkPackage } from '@portico/openproject-client';
 import { z } from 'zod';
 import { APP_CONFIG, type AppConfig, type OpenProjectConfig } from '../../config/app-config';
 import { OpenProjectAccessPolicy } from './openproject-access.policy';
@@ -19,6 +19,7 @@ export const pageArgs = {
   page: z.number().int().min(1).default(1).describe('1-based page number'),
   pageSize: z.number().int().min(1).max(1000).default(25).describe('Items per page (capped by the deployment)'),
 };
+export const dateArg = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use YYYY-MM-DD');
 export const idArg = z.union([z.number().int().positive(), z.string().regex(/^#?\d+$/).transform((s) => Number(s.replace('#', '')))]);
 
 /** Shared plumbing of the OpenProject tool providers: identity, policy, name resolution, error mapping. */
@@ -59,6 +60,13 @@ export abstract class OpenProjectToolBase {
     const wp = await s.client.workPackage(id, ctx.signal);
     this.policy.assertProject(this.projectOf(wp), ctx);
     return wp;
+  }
+
+  /** A project by identifier, id or name, checked against the allow-list. */
+  protected async allowedProject(s: OpenProjectSession, key: string, ctx: ToolContext): Promise<Project> {
+    const p = await this.refs.project(s, key, ctx.signal);
+    this.policy.assertProject(p, ctx);
+    return p;
   }
 
   protected projectOf(wp: WorkPackage): { id: number | null; name: string } | null {

@@ -2,10 +2,9 @@ import { Tool, type ToolContext, ToolError, ToolProvider } from '@portico/mcp-co
 import { filter, hoursToDuration, OpenProjectError, OpenProjectErrorCode, type Project } from '@portico/openproject-client';
 import { z } from 'zod';
 import type { OpenProjectSession } from './openproject-identity.service';
-import { DELETE, idArg, OpenProjectToolBase, WRITE } from './openproject-tool.base';
+import { dateArg, DELETE, idArg, OpenProjectToolBase, WRITE } from './openproject-tool.base';
 import { relation, timeEntry, version, workPackageDetail } from './openproject.normalize';
 
-const dateArg = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use YYYY-MM-DD');
 const W = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false } as const;
 const WI = { ...W, idempotentHint: true } as const;
 const D = { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false } as const;
@@ -50,8 +49,7 @@ export class OpenProjectWriteTools extends OpenProjectToolBase {
   create(input: z.infer<typeof createInput>, ctx: ToolContext) {
     this.policy.assertWrite('workPackages', ctx);
     return this.as(ctx, async (s) => {
-      const p = await this.refs.project(s, input.project, ctx.signal);
-      this.policy.assertProject(p, ctx);
+      const p = await this.allowedProject(s, input.project, ctx);
       const body = await this.body(s, input, p, ctx);
       const form = await s.client.workPackageCreateForm(p.id, body, ctx.signal);
       const errors = validationErrors(form._embedded.validationErrors);
@@ -165,8 +163,7 @@ export class OpenProjectWriteTools extends OpenProjectToolBase {
         await this.workPackage(s, input.workPackageId, ctx);
         links.entity = { href: `/api/v3/work_packages/${input.workPackageId}` };
       } else if (input.project) {
-        const p = await this.refs.project(s, input.project, ctx.signal);
-        this.policy.assertProject(p, ctx);
+        const p = await this.allowedProject(s, input.project, ctx);
         links.project = { href: `/api/v3/projects/${p.id}` };
       } else {
         throw new ToolError('Give workPackageId or project.');
@@ -259,8 +256,7 @@ export class OpenProjectWriteTools extends OpenProjectToolBase {
   createVersion(input: { project: string; name: string; startDate?: string; endDate?: string; status: string; sharing: string; description?: string }, ctx: ToolContext) {
     this.policy.assertWrite('versions', ctx);
     return this.as(ctx, async (s) => {
-      const p = await this.refs.project(s, input.project, ctx.signal);
-      this.policy.assertProject(p, ctx);
+      const p = await this.allowedProject(s, input.project, ctx);
       const v = await s.client.createVersion(
         { name: input.name, startDate: input.startDate, endDate: input.endDate, status: input.status, sharing: input.sharing, ...(input.description && { description: { raw: input.description } }), _links: { definingProject: { href: `/api/v3/projects/${p.id}` } } },
         ctx.signal,
