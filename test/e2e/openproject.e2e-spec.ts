@@ -126,6 +126,49 @@ describe('OpenProject over MCP', () => {
       expect(audit[6].error_message).toContain('Deleting is disabled');
     });
 
+    it.each([
+      ['openproject_whoami', {}],
+      ['openproject_instance_info', {}],
+      ['openproject_list_projects', { query: 'apo' }],
+      ['openproject_get_project', { project: 'Apollo' }],
+      ['openproject_search_work_packages', { project: 'apollo', text: 'launch', status: 'all', type: 'Bug', priority: 'High', assignee: 'Bob', dueFrom: '2026-11-01', dueTo: '2026-11-30', sortBy: 'dueDate', order: 'asc' }],
+      ['openproject_search_work_packages', { assignee: 'none', version: 'Sprint 1', project: 'apollo' }],
+      ['openproject_get_work_package', { id: '#102', include: ['comments', 'relations', 'children', 'watchers', 'attachments', 'timeEntries'] }],
+      ['openproject_list_comments', { workPackageId: 101, includeChanges: true }],
+      ['openproject_describe_work_package_fields', { workPackageId: 102 }],
+      ['openproject_describe_work_package_fields', { project: 'apollo' }],
+      ['openproject_list_statuses', {}],
+      ['openproject_list_types', { project: 'apollo' }],
+      ['openproject_list_priorities', {}],
+      ['openproject_list_versions', { project: 'apollo', status: 'open' }],
+      ['openproject_search_users', { query: 'bob' }],
+      ['openproject_search_users', { project: 'apollo' }],
+      ['openproject_list_memberships', { project: 'apollo' }],
+      ['openproject_list_time_entries', { user: 'me', from: '2026-11-01', to: '2026-11-30' }],
+      ['openproject_list_time_entry_activities', { project: 'apollo' }],
+      ['openproject_list_queries', { project: 'apollo' }],
+      ['openproject_run_query', { queryId: 21 }],
+      ['openproject_list_relations', { workPackageId: 101 }],
+      ['openproject_list_notifications', { unreadOnly: false }],
+      ['openproject_create_work_package', { project: 'apollo', subject: 'Dry run', type: 'Bug', assignee: 'me', dryRun: true }],
+      ['openproject_create_work_package', { project: 'apollo', subject: 'Book the venue', type: 'Task', priority: 'High', assignee: 'Bob Okafor', version: 'Sprint 1', parent: 104, description: 'See **notes**', estimatedHours: 2 }],
+      ['openproject_update_work_package', { id: 102, status: 'In progress', assignee: 'none', dryRun: true }],
+      ['openproject_update_time_entry', { id: 301, hours: 3, comment: 'Second draft' }],
+      ['openproject_watch_work_package', { workPackageId: 102, watch: true }],
+      ['openproject_watch_work_package', { workPackageId: 102, watch: false }],
+    ])('%s answers its output schema (%j)', async (tool, args) => {
+      const r = await call(client, tool, args);
+
+      expect([tool, r.isError ? text(r) : 'ok']).toEqual([tool, 'ok']);
+      expect(r.structuredContent).toBeDefined();
+    });
+
+    it('reports OpenProject\'s validation through the form without saving', async () => {
+      const r = await call(client, 'openproject_update_work_package', { id: 102, status: 'Closed', dueDate: '2026-01-01', startDate: '2026-02-01', dryRun: true });
+
+      expect(r.structuredContent).toMatchObject({ saved: false, validationErrors: { dueDate: expect.stringContaining('Finish date') } });
+    });
+
     it('refuses a write category that is not enabled, and audits why', async () => {
       const r = await call(client, 'openproject_create_relation', { from: 103, to: 101, type: 'relates' });
 

@@ -288,10 +288,7 @@ export class OpenProjectReadTools extends OpenProjectToolBase {
       }
       let items = elements(await s.client.versions({ project: projectId }, ctx.signal)).map((v) => this.normalize.version(v));
       if (input.status) items = items.filter((v) => v.status === input.status);
-      if (projectId === undefined && this.policy.restricted) {
-        const allowed = new Set((await this.allowListFilter(s, 'project', ctx))[0].values.map(Number));
-        items = items.filter((v) => v.project?.id != null && allowed.has(v.project.id));
-      }
+      if (projectId === undefined && this.policy.restricted) items = items.filter((v) => v.project?.id != null && this.policy.allowedIds.has(v.project.id));
       return { items };
     });
   }
@@ -412,10 +409,7 @@ export class OpenProjectReadTools extends OpenProjectToolBase {
         filters.push(filter('project', '=', [p.id]));
       }
       let items = elements(await s.client.queries({ filters }, ctx.signal)).map((q) => ({ id: q.id, name: q.name, project: linkRef(q, 'project'), public: Boolean(q.public) }));
-      if (this.policy.restricted) {
-        const allowed = new Set((await this.allowListFilter(s, 'project', ctx))[0].values.map(Number));
-        items = items.filter((q) => q.project?.id != null && allowed.has(q.project.id));
-      }
+      if (this.policy.restricted) items = items.filter((q) => q.project?.id != null && this.policy.allowedIds.has(q.project.id));
       return { items };
     });
   }
