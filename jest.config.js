@@ -19,6 +19,7 @@ const common = {
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@apidevtools|jose|file-type|load-esm|oidc-provider)/)'],
   moduleNameMapper: {
     '^@portico/mcp-core(|/.*)$': '<rootDir>/libs/mcp-core/src$1',
+    '^@portico/openproject-client(|/.*)$': '<rootDir>/libs/openproject-client/src$1',
     '^src/(.*)$': '<rootDir>/src/$1',
   },
 };

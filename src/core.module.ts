@@ -7,6 +7,7 @@ import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { ReadinessModule } from './health/readiness.module';
+import { OpenProjectModule } from './integrations/openproject/openproject.module';
 import { ConformanceModule } from './tools/conformance/conformance.module';
 import { TimeModule } from './tools/time/time.module';
 
@@ -41,6 +42,7 @@ export class CoreModule {
         AuditModule,
         TimeModule,
         ...(config.tools.conformanceFixtures ? [ConformanceModule] : []),
+        ...(config.openproject ? [OpenProjectModule.forRoot(config)] : []),
         ...modules,
       ],
     };

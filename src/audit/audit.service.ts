@@ -135,9 +135,11 @@ export class AuditService implements ToolCallListener, OnModuleInit, BeforeAppli
       namespace: event.namespace,
       arguments: redactArguments(event.arguments, event.input && this.schemaOf(event.input)),
       outcome: event.outcome,
+      errorCode: event.errorCode,
       errorMessage: event.errorMessage,
       durationMs: event.durationMs,
       resultBytes: event.resultBytes,
+      detail: event.detail,
     });
   }
 

@@ -81,6 +81,38 @@ export interface BasicUser {
   hash: string;
 }
 
+/** Write categories `OPENPROJECT_WRITE` can enable; each write tool belongs to one. */
+export const OPENPROJECT_WRITE_CATEGORIES = ['workPackages', 'comments', 'time', 'relations', 'versions', 'notifications'] as const;
+export type OpenProjectWriteCategory = (typeof OPENPROJECT_WRITE_CATEGORIES)[number];
+
+/** The OpenProject integration; present only when `OPENPROJECT_URL` is set. */
+export interface OpenProjectConfig {
+  /** API base as Portico reaches it, e.g. `http://openproject:8080` (no trailing slash). */
+  url: string;
+  /** Base of links shown to users (`https://pm.example.com`); defaults to `url`. */
+  webUrl: string;
+  /**
+   * `service`: every call acts as the owner of `apiKey`. `per-user`: each
+   * principal acts with its own key, linked with `openproject_link_account`
+   * and stored encrypted with `encryptionKey`.
+   */
+  identity: 'service' | 'per-user';
+  /** The service account's key (service mode; in per-user mode only the readiness probe uses it). */
+  apiKey?: string;
+  /** AES-256-GCM key for stored per-user keys (32 bytes). */
+  encryptionKey?: Buffer;
+  write: OpenProjectWriteCategory[];
+  allowDelete: boolean;
+  /** Project identifiers or ids the tools may touch; empty: every project the OpenProject user sees. */
+  projects: string[];
+  maxPageSize: number;
+  timeoutMs: number;
+  forwardedProto?: 'https' | 'http';
+  hostHeader?: string;
+  /** How long statuses, types, priorities and projects are cached for name resolution. */
+  cacheTtlMs: number;
+}
+
 /** The parsed, typed configuration; built once at boot by {@link loadConfig}. */
 export interface AppConfig {
   http: {
@@ -160,6 +192,8 @@ export interface AppConfig {
    * limits from RATE_LIMIT_TOOLS, which override a tool's `@Tool({ rateLimit })`.
    */
   rateLimit: { requests: number; windowMs: number; tools: Record<string, ToolRateLimit> };
+  /** Undefined when `OPENPROJECT_URL` is not set: the OpenProject tools stay off. */
+  openproject?: OpenProjectConfig;
 }
 
 /** At most `limit` calls of one tool per principal in any `windowMs`. */
@@ -274,6 +308,86 @@ export function parseRateLimits(text: string, problems: { key: string; message: 
     limits[m[1] as RateLimitKind] = { limit: Number(m[2]), windowSeconds: Number(m[3]) };
   }
   return limits;
+}
+
+/** A secret from `KEY` or the file named by `KEY_FILE` (trimmed); a problem when both or an unreadable file. */
+function secret(env: Partial<Env>, key: 'OPENPROJECT_API_KEY' | 'OPENPROJECT_KEY_ENCRYPTION_KEY', cwd: string, problems: { key: string; message: string }[]): string | undefined {
+  const fileKey = `${key}_FILE` as const;
+  const file = env[fileKey];
+  if (env[key] && file) {
+    problems.push({ key: fileKey, message: `set either ${key} or ${fileKey}, not both` });
+    return undefined;
+  }
+  if (!file) return env[key];
+  try {
+    const value = readFileSync(resolve(cwd, file), 'utf8').trim();
+    if (!value) problems.push({ key: fileKey, message: 'the file is empty' });
+    return value || undefined;
+  } catch (e) {
+    problems.push({ key: fileKey, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? 'error'}` });
+    return undefined;
+  }
+}
+
+function httpUrl(value: string | undefined, key: string, problems: { key: string; message: string }[]): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const url = new URL(value);
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password && !url.search && !url.hash) {
+      return url.href.replace(/\/+$/, '');
+    }
+  } catch {
+    // reported below
+  }
+  problems.push({ key, message: 'must be an http(s) URL without credentials, query or fragment, e.g. http://openproject:8080' });
+  return undefined;
+}
+
+/** The OPENPROJECT_* keys as one typed object, or undefined when the integration is off. */
+function openProjectConfig(env: Partial<Env>, cwd: string, problems: { key: string; message: string }[]): OpenProjectConfig | undefined {
+  const url = httpUrl(env.OPENPROJECT_URL, 'OPENPROJECT_URL', problems);
+  const webUrl = httpUrl(env.OPENPROJECT_WEB_URL, 'OPENPROJECT_WEB_URL', problems);
+  if (!env.OPENPROJECT_URL) {
+    const stray = (['OPENPROJECT_API_KEY', 'OPENPROJECT_API_KEY_FILE', 'OPENPROJECT_KEY_ENCRYPTION_KEY', 'OPENPROJECT_KEY_ENCRYPTION_KEY_FILE'] as const).filter((k) => env[k]);
+    for (const key of stray) problems.push({ key, message: 'set without OPENPROJECT_URL: set OPENPROJECT_URL to enable the OpenProject tools, or remove it' });
+    return undefined;
+  }
+  const apiKey = secret(env, 'OPENPROJECT_API_KEY', cwd, problems);
+  const rawEncryptionKey = secret(env, 'OPENPROJECT_KEY_ENCRYPTION_KEY', cwd, problems);
+  const identity = env.OPENPROJECT_IDENTITY ?? 'service';
+  if (identity === 'service' && !apiKey && !problems.some((p) => p.key.startsWith('OPENPROJECT_API_KEY'))) {
+    problems.push({ key: 'OPENPROJECT_API_KEY', message: 'required with OPENPROJECT_IDENTITY=service (or OPENPROJECT_API_KEY_FILE): the service account\'s API key' });
+  }
+  let encryptionKey: Buffer | undefined;
+  if (rawEncryptionKey) {
+    encryptionKey = /^[0-9a-fA-F]{64}$/.test(rawEncryptionKey) ? Buffer.from(rawEncryptionKey, 'hex') : Buffer.from(rawEncryptionKey, 'base64');
+    if (encryptionKey.length !== 32) {
+      problems.push({ key: 'OPENPROJECT_KEY_ENCRYPTION_KEY', message: 'must be 32 bytes, as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)' });
+    }
+  } else if (identity === 'per-user' && !problems.some((p) => p.key.startsWith('OPENPROJECT_KEY_ENCRYPTION_KEY'))) {
+    problems.push({ key: 'OPENPROJECT_KEY_ENCRYPTION_KEY', message: 'required with OPENPROJECT_IDENTITY=per-user (or OPENPROJECT_KEY_ENCRYPTION_KEY_FILE): encrypts the stored user keys' });
+  }
+  const write: OpenProjectWriteCategory[] = [];
+  for (const category of env.OPENPROJECT_WRITE ?? []) {
+    if ((OPENPROJECT_WRITE_CATEGORIES as readonly string[]).includes(category)) write.push(category as OpenProjectWriteCategory);
+    else problems.push({ key: 'OPENPROJECT_WRITE', message: `unknown category ${JSON.stringify(category)}: use ${OPENPROJECT_WRITE_CATEGORIES.join(', ')}` });
+  }
+  if (!url) return undefined;
+  return {
+    url,
+    webUrl: webUrl ?? url,
+    identity,
+    apiKey,
+    encryptionKey,
+    write,
+    allowDelete: env.OPENPROJECT_ALLOW_DELETE ?? false,
+    projects: env.OPENPROJECT_PROJECTS ?? [],
+    maxPageSize: env.OPENPROJECT_MAX_PAGE_SIZE ?? 100,
+    timeoutMs: env.OPENPROJECT_TIMEOUT_MS ?? 10_000,
+    forwardedProto: env.OPENPROJECT_FORWARDED_PROTO,
+    hostHeader: env.OPENPROJECT_HOST_HEADER,
+    cacheTtlMs: (env.OPENPROJECT_CACHE_SECONDS ?? 300) * 1000,
+  };
 }
 
 /**
@@ -427,6 +541,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
     problems.push({ key: 'METRICS_TOKEN', message: 'must differ from the admin token (it opens /metrics only)' });
   }
   const toolLimits = parseToolLimits(env.RATE_LIMIT_TOOLS ?? [], problems);
+  const openproject = openProjectConfig(env, cwd, problems);
   if (env.PORT && env.PORT === env.STATUS_PORT) {
     problems.push({ key: 'STATUS_PORT', message: 'must differ from PORT' });
   }
@@ -434,7 +549,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
     problems.push({ key: 'SESSION_MAX_AGE_SECONDS', message: 'must be at least SESSION_IDLE_TTL_SECONDS' });
   }
   if (problems.length) throw new ConfigError(problems);
-  return toConfig(env as Env, { tokens, basicUsers }, oauth, originHosts, cwd, rateLimits, adminToken, toolLimits);
+  return { ...toConfig(env as Env, { tokens, basicUsers }, oauth, originHosts, cwd, rateLimits, adminToken, toolLimits), openproject };
 }
 
 function toConfig(
@@ -532,5 +647,15 @@ export function configSummary(config: AppConfig): Record<string, unknown> {
     logLevel: config.log.level,
     rateLimit: config.rateLimit,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
+    openproject: config.openproject
+      ? {
+          url: config.openproject.url,
+          identity: config.openproject.identity,
+          serviceKey: Boolean(config.openproject.apiKey),
+          write: config.openproject.write,
+          allowDelete: config.openproject.allowDelete,
+          projects: config.openproject.projects,
+        }
+      : 'off',
   };
 }

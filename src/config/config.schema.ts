@@ -123,6 +123,21 @@ export const envSchema = z.object({
   RATE_LIMIT_REQUESTS: z.coerce.number().int().min(0).default(600),
   RATE_LIMIT_WINDOW_SECONDS: positiveInt(60),
   RATE_LIMIT_TOOLS: list,
+  OPENPROJECT_URL: z.string().optional(),
+  OPENPROJECT_WEB_URL: z.string().optional(),
+  OPENPROJECT_API_KEY: z.string().optional(),
+  OPENPROJECT_API_KEY_FILE: z.string().optional(),
+  OPENPROJECT_IDENTITY: z.enum(['service', 'per-user'], { message: 'must be service or per-user' }).default('service'),
+  OPENPROJECT_KEY_ENCRYPTION_KEY: z.string().optional(),
+  OPENPROJECT_KEY_ENCRYPTION_KEY_FILE: z.string().optional(),
+  OPENPROJECT_WRITE: list,
+  OPENPROJECT_ALLOW_DELETE: bool(false),
+  OPENPROJECT_PROJECTS: list,
+  OPENPROJECT_MAX_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  OPENPROJECT_TIMEOUT_MS: positiveInt(10_000),
+  OPENPROJECT_FORWARDED_PROTO: z.enum(['https', 'http'], { message: 'must be https or http' }).optional(),
+  OPENPROJECT_HOST_HEADER: host.optional(),
+  OPENPROJECT_CACHE_SECONDS: z.coerce.number().int().min(0).default(300),
 });
 
 export type Env = z.infer<typeof envSchema>;

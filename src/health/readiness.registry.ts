@@ -11,7 +11,8 @@ export interface ReadinessCheck {
   /**
    * Resolves (optionally with details for the body) when the dependency
    * answers; throws with a message safe to show on the status port when it
-   * does not. `signal` aborts when the timeout passes.
+   * does not (an error's own `details` object, if any, joins the body).
+   * `signal` aborts when the timeout passes.
    */
   check(signal: AbortSignal): Promise<Record<string, unknown> | void>;
   /** Overrides READINESS_TIMEOUT_MS for this check. */

@@ -59,11 +59,22 @@ export class ReadinessService {
   }
 
   private async contributed(check: ReadinessCheck, timeout: number) {
+    // A check may throw an error carrying `details` (e.g. OpenProject's failure state): they join the body.
+    let details: Record<string, unknown> | undefined;
     const result = await this.indicators
       .check(check.name)
-      .attempt(({ signal }) => check.check(signal))
+      .attempt(async ({ signal }) => {
+        try {
+          return await check.check(signal);
+        } catch (e) {
+          details = (e as { details?: Record<string, unknown> }).details;
+          throw e;
+        }
+      })
       .withTimeout(check.timeoutMs ?? timeout);
     const { status, ...data } = result[check.name];
-    return status === 'down' && check.severity === 'optional' ? this.indicators.check(check.name).degraded(data) : result;
+    if (status !== 'down') return result;
+    const body = { ...data, ...details };
+    return check.severity === 'optional' ? this.indicators.check(check.name).degraded(body) : this.indicators.check(check.name).down(body);
   }
 }

@@ -81,6 +81,7 @@ export class StatusController {
       audit: this.audit.backlog,
       dependencies: dependencies(health.details),
       rateLimit: this.config.rateLimit,
+      integrations: { openproject: this.config.openproject ? 'on' : 'off' },
     };
   }
 

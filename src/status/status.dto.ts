@@ -85,6 +85,8 @@ export class FullStatusDto {
   @ApiProperty({ type: AuditBacklogDto }) audit!: AuditBacklogDto;
   @ApiProperty({ type: 'object', additionalProperties: { $ref: '#/components/schemas/DependencyDto' } }) dependencies!: Record<string, DependencyDto>;
   @ApiProperty({ type: RateLimitDto }) rateLimit!: RateLimitDto;
+  @ApiProperty({ description: 'Optional integrations and whether they are configured.', example: { openproject: 'off' } })
+  integrations!: { openproject: 'on' | 'off' };
 }
 
 export class SessionDto {

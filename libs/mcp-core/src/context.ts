@@ -51,4 +51,13 @@ export interface ToolContext extends McpContext {
    * `_meta` log level, without which nothing is sent).
    */
   log(level: ToolLogLevel, message: string): Promise<void>;
+  /**
+   * Adds facts to the audit record of this call, whatever its outcome: e.g.
+   * the upstream account a tool acted as, or why it refused. Later calls
+   * merge into earlier ones. Never put a secret here: it is stored as given.
+   */
+  auditDetail(detail: Record<string, unknown>): void;
 }
+
+/** What the invoker is handed: the invoker itself adds {@link ToolContext.auditDetail}. */
+export type ToolCallContext = Omit<ToolContext, 'auditDetail'>;

@@ -18,7 +18,7 @@ import {
 } from '@modelcontextprotocol/server';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { z } from 'zod';
-import type { McpContext, ToolContext, ToolLogLevel } from './context';
+import type { McpContext, ToolCallContext, ToolLogLevel } from './context';
 import { isJsonSchemaInput, rawJsonSchema, type ToolInput } from './json-schema-input';
 import { listPage } from './list-page';
 import { MCP_CORE_OPTIONS, type McpCoreOptions } from './mcp-core.options';
@@ -353,7 +353,7 @@ export class McpServerBuilder {
     };
   }
 
-  private toolContext(server: McpServer, tool: RegisteredTool, ctx: ServerContext, options: BuildServerOptions): ToolContext {
+  private toolContext(server: McpServer, tool: RegisteredTool, ctx: ServerContext, options: BuildServerOptions): ToolCallContext {
     const progressToken = ctx.mcpReq._meta?.progressToken;
     return {
       ...this.context(server, ctx, options),

@@ -5,9 +5,13 @@
  * go only to the log.
  */
 export class ToolError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** A stable, machine-readable reason (e.g. `openproject.write_disabled`), recorded in the audit log. */
+  readonly code?: string;
+
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
     super(message, options);
     this.name = 'ToolError';
+    this.code = options?.code;
   }
 }
 

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { z } from 'zod';
 import type { ToolOptions } from './decorators/tool.decorator';
 import type { Principal } from './principal';
-import type { ToolContext } from './context';
+import type { ToolCallContext } from './context';
 import { jsonSchemaInput } from './json-schema-input';
 import { ToolError } from './tool.error';
 import { type ToolCallEvent, ToolInvoker } from './tool.invoker';
@@ -17,7 +17,7 @@ const principal: Principal = {
   authMethod: 'bearer',
 };
 
-function context(overrides: Partial<ToolContext> = {}): ToolContext {
+function context(overrides: Partial<ToolCallContext> = {}): ToolCallContext {
   return {
     principal,
     era: 'modern',
@@ -28,7 +28,7 @@ function context(overrides: Partial<ToolContext> = {}): ToolContext {
     log: async () => undefined,
     requestState: () => undefined,
     mintState: async () => 'state',
-    mcp: {} as ToolContext['mcp'],
+    mcp: {} as ToolCallContext['mcp'],
     ...overrides,
   };
 }
@@ -105,6 +105,29 @@ describe('ToolInvoker', () => {
 
     expect(result).toEqual({ content: [{ type: 'text', text: 'project 42 not found' }], isError: true });
     expect(events[0]).toMatchObject({ outcome: 'tool_error', errorMessage: 'project 42 not found' });
+  });
+
+  it('reports the code of a ToolError and what the handler added for the audit, even when it refuses', async () => {
+    const tool = register((_input, ctx) => {
+      ctx.auditDetail({ upstreamUser: 'alice' });
+      ctx.auditDetail({ refusal: { reason: 'write_disabled' } });
+      throw new ToolError('writes are disabled', { code: 'test.write_disabled' });
+    });
+
+    await invoker.invoke(tool, {}, context());
+
+    expect(events[0]).toMatchObject({
+      outcome: 'tool_error',
+      errorCode: 'test.write_disabled',
+      detail: { upstreamUser: 'alice', refusal: { reason: 'write_disabled' } },
+    });
+  });
+
+  it('reports no detail when the handler added none', async () => {
+    await invoker.invoke(register(() => 'ok'), {}, context());
+
+    expect(events[0].detail).toBeUndefined();
+    expect(events[0].errorCode).toBeUndefined();
   });
 
   it('hides the message of any other error, refers to the request id, and logs the details', async () => {

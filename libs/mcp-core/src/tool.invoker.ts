@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { z } from 'zod';
 import { MCP_CORE_OPTIONS, type McpCoreOptions } from './mcp-core.options';
 import type { Principal } from './principal';
-import type { ToolContext } from './context';
+import type { ToolCallContext, ToolContext } from './context';
 import type { ToolInput } from './json-schema-input';
 import { ToolError } from './tool.error';
 import type { RegisteredTool } from './mcp.registry';
@@ -32,6 +32,10 @@ export interface ToolCallEvent {
   resultBytes: number;
   /** The message the caller saw when the call failed (never a stack or a secret). */
   errorMessage?: string;
+  /** The `code` of the {@link ToolError} the handler threw, if it gave one. */
+  errorCode?: string;
+  /** What the handler added with `ctx.auditDetail(...)`; undefined when nothing. */
+  detail?: Record<string, unknown>;
 }
 
 /** Audit, metrics and the like plug in here. Must not throw and must not block. */
@@ -72,17 +76,19 @@ export class ToolInvoker {
     return this.running === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  async invoke(tool: RegisteredTool, args: unknown, ctx: ToolContext): Promise<CallToolResult | InputRequiredResult> {
+  async invoke(tool: RegisteredTool, args: unknown, ctx: ToolCallContext): Promise<CallToolResult | InputRequiredResult> {
     const startedAt = new Date();
     const started = performance.now();
+    const detail: Record<string, unknown> = {};
+    const auditDetail = (more: Record<string, unknown>) => void Object.assign(detail, more);
     this.running++;
     let ran: Awaited<ReturnType<ToolInvoker['run']>>;
     try {
-      ran = await this.run(tool, args, ctx);
+      ran = await this.run(tool, args, { ...ctx, auditDetail });
     } finally {
       if (--this.running === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
-    const { result, outcome } = ran;
+    const { result, outcome, errorCode } = ran;
     const event: ToolCallEvent = {
       tool: tool.name,
       namespace: tool.namespace,
@@ -99,6 +105,8 @@ export class ToolInvoker {
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
       resultBytes: Buffer.byteLength(JSON.stringify(result)),
       errorMessage: 'isError' in result && result.isError ? textOf(result as CallToolResult) : undefined,
+      errorCode,
+      detail: Object.keys(detail).length ? detail : undefined,
     };
     for (const listener of this.listeners) {
       try {
@@ -114,7 +122,7 @@ export class ToolInvoker {
     tool: RegisteredTool,
     args: unknown,
     ctx: ToolContext,
-  ): Promise<{ result: CallToolResult | InputRequiredResult; outcome: ToolCallOutcome }> {
+  ): Promise<{ result: CallToolResult | InputRequiredResult; outcome: ToolCallOutcome; errorCode?: string }> {
     const parsed = parseInput(tool.definition.input, args ?? {});
     if (!parsed.success) {
       return { outcome: 'invalid_input', result: errorResult(`Invalid arguments for ${tool.name}:\n${parsed.message}`) };
@@ -140,7 +148,7 @@ export class ToolInvoker {
         return { outcome: 'cancelled', result: errorResult(`${tool.name} was cancelled`) };
       }
       if (e instanceof ToolError) {
-        return { outcome: 'tool_error', result: errorResult(e.message) };
+        return { outcome: 'tool_error', result: errorResult(e.message), errorCode: e.code };
       }
       this.logger.error({ err: e, tool: tool.name, requestId: ctx.requestId }, 'tool failed');
       const ref = ctx.requestId ? ` (request ${ctx.requestId})` : '';
