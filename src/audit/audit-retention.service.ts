@@ -17,6 +17,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export class AuditRetentionService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('AuditRetention');
   private timer?: NodeJS.Timeout;
+  private first?: NodeJS.Timeout;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -27,11 +28,12 @@ export class AuditRetentionService implements OnModuleInit, OnApplicationShutdow
   onModuleInit(): void {
     if (!this.config.audit.retentionDays) return;
     const run = () => this.prune().catch((e) => this.logger.warn({ err: e }, 'audit retention failed; will retry'));
-    setTimeout(run, 10_000).unref();
+    this.first = setTimeout(run, 10_000).unref();
     this.timer = setInterval(run, DAY_MS).unref();
   }
 
   onApplicationShutdown(): void {
+    clearTimeout(this.first);
     clearInterval(this.timer);
   }
 
