@@ -4,6 +4,7 @@ import { CredentialsError } from '../auth/verification';
 import { type AppConfig, loadConfig } from '../config/app-config';
 import { ConfigError } from '../config/config.error';
 import { audit } from './audit.command';
+import { doctor } from './doctor.command';
 import { UsageError } from './cli-args';
 import { keys } from './keys.command';
 import { migrate } from './migrate.command';
@@ -23,6 +24,7 @@ Commands:
   keys      API keys: keys create --name N [--scopes a,b] [--expires 30d] | keys list | keys revoke <id|prefix>
   users     HTTP Basic users: users add <name> [--scopes a,b] | users passwd <name> | users disable <name>
             | users list | users hash (a hash for AUTH_BASIC_USERS)
+  doctor    check a deployment the way claude.ai uses it: doctor <url> [--token T] (portico doctor --help)
 
 keys and users work on the app's database (DATABASE_URL, else the embedded one in
 DATA_DIR, which a running server holds: stop it first, or use PostgreSQL).
@@ -31,6 +33,8 @@ Configuration comes from the environment; see .env.example.
 `;
 
 const commands: Record<string, (config: AppConfig, args: string[]) => Promise<void>> = { serve, stdio, migrate, audit, oauth, keys, users };
+/** Commands that read no configuration: they run anywhere, whatever the environment holds. */
+const standalone: Record<string, (args: string[]) => Promise<void>> = { doctor };
 
 /** Entry point of `portico` and of `node dist/src/main.js`. */
 export async function runCli(argv: string[]): Promise<void> {
@@ -40,13 +44,15 @@ export async function runCli(argv: string[]): Promise<void> {
     return;
   }
   const command = commands[name];
-  if (!command) {
+  const plain = standalone[name];
+  if (!command && !plain) {
     process.stderr.write(`Unknown command "${name}".\n\n${USAGE}`);
     process.exitCode = 2;
     return;
   }
   try {
-    await command(loadConfig(), argv.slice(1));
+    if (plain) await plain(argv.slice(1));
+    else await command(loadConfig(), argv.slice(1));
   } catch (e) {
     if (e instanceof UsageError) {
       const help = e.message === 'help';
