@@ -7,6 +7,7 @@
  * scripts/nginx-conformance.sh.
  *
  *   node scripts/nginx-front.js --upstream 127.0.0.1:8080 [--variant NAME] [--prefix]
+ *                               [--https-port N] [--http-port N]   (default: free ports)
  *
  * Prints one JSON line on stdout once nginx answers ({ https, http, ca, pid, dir, nginxTest }),
  * then runs until SIGTERM or SIGINT, or until its stdin closes (the parent went away), and stops
@@ -160,7 +161,7 @@ function portOpen(port) {
 }
 
 /** Writes the configuration into a fresh folder; returns its paths and ports. */
-async function prepare({ upstream, variant = 'default', prefix = false }) {
+async function prepare({ upstream, variant = 'default', prefix = false, httpsPort: fixedHttps, httpPort: fixedHttp }) {
   if (!fs.existsSync(NGINX)) throw new Error(`${NGINX} is missing: bash scripts/ensure-nginx.sh`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-nginx-'));
   for (const sub of ['tls', 'acme/.well-known/acme-challenge', 'logs', 'tmp']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
@@ -170,7 +171,8 @@ async function prepare({ upstream, variant = 'default', prefix = false }) {
   const ca = makeCertificate(dir);
   fs.writeFileSync(path.join(dir, 'htpasswd'), 'operator:{PLAIN}not-the-token\n');
   fs.writeFileSync(path.join(dir, 'acme/.well-known/acme-challenge/probe'), 'acme-probe\n');
-  const [httpPort, httpsPort] = [await freePort(), await freePort()];
+  const httpPort = fixedHttp || (await freePort());
+  const httpsPort = fixedHttps || (await freePort());
   const source = fs.readFileSync(path.join(ROOT, 'nginx', 'portico.conf'), 'utf8');
   const conf = prefix
     ? prefixConf(source, fs.readFileSync(path.join(ROOT, 'nginx', 'portico-path-prefix.conf'), 'utf8'), { dir, httpsPort, upstream })
@@ -194,6 +196,8 @@ async function main(argv) {
     if (argv[i] === '--upstream') args.upstream = argv[++i];
     else if (argv[i] === '--variant') args.variant = argv[++i];
     else if (argv[i] === '--prefix') args.prefix = true;
+    else if (argv[i] === '--https-port') args.httpsPort = Number(argv[++i]);
+    else if (argv[i] === '--http-port') args.httpPort = Number(argv[++i]);
     else throw new Error(`unknown argument ${argv[i]}`);
   }
   if (!args.upstream) throw new Error('usage: nginx-front.js --upstream HOST:PORT [--variant NAME] [--prefix]');

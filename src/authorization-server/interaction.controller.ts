@@ -178,9 +178,15 @@ export class InteractionController {
     return typeof name === 'string' && name.trim() ? name.trim().slice(0, 100) : clientId;
   }
 
+  /** PUBLIC_BASE_URL's path (behind a proxy serving Portico under a prefix): the forms post back through the proxy. */
+  private get prefix(): string {
+    return this.config.http.publicBaseUrl ? new URL(this.config.http.publicBaseUrl).pathname.replace(/\/$/, '') : '';
+  }
+
   private async loginView(details: Details) {
     return {
       uid: details.uid,
+      prefix: this.prefix,
       csrf: this.csrfToken(details.uid),
       clientName: await this.clientName(String(details.params.client_id)),
       passwords: this.accounts.passwords,
@@ -193,6 +199,7 @@ export class InteractionController {
     const scopes = [...new Set([...(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()])];
     return {
       uid: details.uid,
+      prefix: this.prefix,
       csrf: this.csrfToken(details.uid),
       clientId: String(details.params.client_id),
       clientName: await this.clientName(String(details.params.client_id)),

@@ -46,6 +46,8 @@ ${body}
 
 export interface LoginView {
   uid: string;
+  /** The path prefix Portico is served under (PUBLIC_BASE_URL's path, e.g. `/portico`), or empty: form actions are absolute paths. */
+  prefix?: string;
   csrf: string;
   clientName: string;
   passwords: boolean;
@@ -54,7 +56,7 @@ export interface LoginView {
 }
 
 export function loginPage(v: LoginView): string {
-  const action = `/interaction/${encodeURIComponent(v.uid)}/login`;
+  const action = `${v.prefix ?? ''}/interaction/${encodeURIComponent(v.uid)}/login`;
   const hidden = (method: string) => `<input type="hidden" name="csrf" value="${html(v.csrf)}"><input type="hidden" name="method" value="${method}">`;
   const password = v.passwords
     ? `<form method="post" action="${action}" aria-labelledby="with-password">
@@ -77,6 +79,8 @@ ${password}<form method="post" action="${action}" aria-labelledby="with-key">
 
 export interface ConsentView {
   uid: string;
+  /** As {@link LoginView.prefix}. */
+  prefix?: string;
   csrf: string;
   clientName: string;
   clientId: string;
@@ -86,7 +90,7 @@ export interface ConsentView {
 }
 
 export function consentPage(v: ConsentView): string {
-  const base = `/interaction/${encodeURIComponent(v.uid)}`;
+  const base = `${v.prefix ?? ''}/interaction/${encodeURIComponent(v.uid)}`;
   const describe = (s: string) => (s === 'mcp' ? ': use the tools open to every signed-in account' : '');
   const scopes = v.scopes.length
     ? `<ul>${v.scopes.map((s) => `<li><code>${html(s)}</code>${describe(s)}</li>`).join('')}</ul>`

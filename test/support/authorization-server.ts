@@ -1,6 +1,7 @@
 import type { OAuthClientMetadata, OAuthClientProvider, StoredOAuthClientInformation, StoredOAuthTokens } from '@modelcontextprotocol/client';
 import { Global, Module } from '@nestjs/common';
 import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest, createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -75,6 +76,49 @@ export async function approveInBrowser(browser: TestBrowser, authorizeUrl: strin
   }
   if (!result.redirectedTo) throw new Error(`the flow did not come back to the client: ${result.page?.status} ${result.page?.body.slice(0, 400)}`);
   return { callback: new URL(result.redirectedTo), pages };
+}
+
+/**
+ * A real access token from the built-in authorization server at `issuer`, as an MCP client gets
+ * one: dynamic registration (public client, loopback redirect), authorization with PKCE S256 and
+ * `resource`, sign-in with `key` and consent in a {@link TestBrowser}, then the code exchange.
+ * Uses the global fetch (behind TLS, its dispatcher must trust the certificate).
+ */
+export async function accessTokenVia(issuer: string, resource: string, key: string): Promise<string> {
+  const redirectUri = 'http://127.0.0.1:9/callback';
+  const registration = await fetch(`${issuer}/oauth/register`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ client_name: 'Test client', redirect_uris: [redirectUri], token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], response_types: ['code'] }),
+  });
+  if (registration.status !== 201) throw new Error(`registration: ${registration.status} ${await registration.text()}`);
+  const { client_id: clientId } = (await registration.json()) as { client_id: string };
+  const verifier = randomBytes(32).toString('base64url');
+  const authorize = new URL(`${issuer}/oauth/authorize`);
+  for (const [k, v] of Object.entries({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+    state: 'test-state',
+    scope: 'mcp',
+    resource,
+  }))
+    authorize.searchParams.set(k, v);
+  const browser = new TestBrowser();
+  const { callback } = await approveInBrowser(browser, authorize.href, redirectUri, key).catch((e: Error) => {
+    throw new Error(`${e.message}\nsteps: ${browser.steps.map((s) => `${s.status} ${s.url}`).join(' | ')}`);
+  });
+  const code = callback.searchParams.get('code');
+  if (!code) throw new Error(`no code in ${callback.href}`);
+  const token = await fetch(`${issuer}/oauth/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier, client_id: clientId, resource }),
+  });
+  if (token.status !== 200) throw new Error(`token: ${token.status} ${await token.text()}`);
+  return ((await token.json()) as { access_token: string }).access_token;
 }
 
 /** A self-signed certificate for 127.0.0.1, made with the machine's openssl. */
