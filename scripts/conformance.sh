@@ -34,6 +34,10 @@
 #
 # Environment knobs: CONFORMANCE_RESULTS_DIR (keep the suites' checks.json there; by default a
 # temp folder, removed after a green run), CONFORMANCE_TIMEOUT_MS (per scenario, default 30000; the alpha suite's runs only).
+# CONFORMANCE_URL: run the suites against a Portico that is already running (conformance fixtures on,
+# auth off) at this MCP URL instead of starting one, e.g. through nginx (scripts/nginx-conformance.sh);
+# steps 2 and 3 are skipped. For a self-signed certificate set NODE_EXTRA_CA_CERTS too (the suites'
+# Node reads it).
 set -euo pipefail
 
 NODE22_VERSION=22.23.3
@@ -192,12 +196,23 @@ run_label() { # run
 }
 
 # --- 2. build ------------------------------------------------------------------------------
-if [[ ! -f dist/src/main.js ]]; then
+if [[ -z "${CONFORMANCE_URL:-}" && ! -f dist/src/main.js ]]; then
   log "dist/src/main.js is missing: npm run build"
   npm run build >&2
 fi
 
-# --- 3. start Portico ----------------------------------------------------------------------
+# --- 3. start Portico (unless CONFORMANCE_URL names a running one) ---------------------------
+if [[ -n "${CONFORMANCE_URL:-}" ]]; then
+  TARGET_URL=$CONFORMANCE_URL
+  if [[ -n "${CONFORMANCE_RESULTS_DIR:-}" ]]; then
+    RESULTS="$CONFORMANCE_RESULTS_DIR"
+    mkdir -p "$RESULTS"
+  else
+    RESULTS=$(mktemp -d "${TMPDIR:-/tmp}/portico-conformance-results.XXXXXX")
+    RESULTS_IS_TMP=true
+  fi
+  log "CONFORMANCE_URL is set: running the suites against $TARGET_URL (not starting Portico)"
+else
 read -r PORT STATUS_PORT < <("$SYS_NODE" -e '
   const net = require("node:net");
   const a = net.createServer().listen(0, "127.0.0.1", () => {
@@ -250,6 +265,8 @@ until health_ok "http://127.0.0.1:$PORT/health"; do
   sleep 0.5
 done
 log "Portico is up after $((SECONDS - START)) s"
+TARGET_URL="http://127.0.0.1:$PORT/mcp"
+fi
 
 # --- 4. the suites, one run after the other ------------------------------------------------
 declare -A SUMMARY
@@ -268,7 +285,7 @@ for run in "${RUNS[@]}"; do
 
   suite_rc=0
   # shellcheck disable=SC2046
-  suite "$run" server --url "http://127.0.0.1:$PORT/mcp" $(server_args "$run") -o "$RESULTS/$run" >"$out" 2>&1 || suite_rc=$?
+  suite "$run" server --url "$TARGET_URL" $(server_args "$run") -o "$RESULTS/$run" >"$out" 2>&1 || suite_rc=$?
   # The per-scenario progress lines are noise; show the suite's summary and verdict.
   if grep -q '^=== SUMMARY ===' "$out"; then
     sed -n '/^=== SUMMARY ===/,$p' "$out" >&2
@@ -276,7 +293,7 @@ for run in "${RUNS[@]}"; do
     cat "$out" >&2
   fi
   ((suite_rc == 0)) || { log "the suite exited $suite_rc"; run_rc=1; }
-  kill -0 "$SERVER_PID" 2>/dev/null || { log "Portico is no longer running"; run_rc=1; }
+  [[ -z "$SERVER_PID" ]] || kill -0 "$SERVER_PID" 2>/dev/null || { log "Portico is no longer running"; run_rc=1; }
 
   # Every check of every listed scenario, from checks.json (the suite's summary counts only
   # FAILUREs; WARNINGs and SKIPPEDs fail here too).

@@ -8,16 +8,21 @@
  *
  *   node scripts/nginx-front.js --upstream 127.0.0.1:8080 [--variant NAME] [--prefix]
  *                               [--https-port N] [--http-port N]   (default: free ports)
+ *                               [--plain-port N]
  *
  * Prints one JSON line on stdout once nginx answers ({ https, http, ca, pid, dir, nginxTest }),
- * then runs until SIGTERM or SIGINT, or until its stdin closes (the parent went away), and stops
+ * then runs until SIGTERM or SIGINT, or until its stdin, if a pipe, closes (the parent went away), and stops
  * nginx (SIGQUIT, SIGKILL after 5 s) and removes its folder. Exits 1 if nginx stops by itself.
  *
  * Variants are deliberately broken set-ups, for `portico doctor` to find:
  *   buffering-on     proxy_buffering on and X-Accel-Buffering ignored (as a CDN would)
  *   slash-redirect   `location /mcp/` instead of `location = /mcp`: POST /mcp gets a 301
  *   well-known-auth  /.well-known/ behind HTTP Basic auth at nginx level
+ *   short-timeouts   proxy_read_timeout 3s on the streams (nginx's default is 60 s)
  * --prefix serves Portico under /portico through nginx/portico-path-prefix.conf instead.
+ * --plain-port adds a plain-HTTP listener to the TLS server block (same locations and headers):
+ * the conformance suite's raw-socket scenarios speak plain HTTP whatever the URL's scheme, and its
+ * DNS-rebinding scenario sends a Host no certificate names (scripts/nginx-conformance.sh).
  *
  * The adaptation is by exact text replacement, each of which must match as often as expected:
  * when nginx/portico.conf changes shape, this fails loudly instead of testing something else.
@@ -30,7 +35,7 @@ const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
 const NGINX = process.env.NGINX_BIN || '/usr/sbin/nginx';
-const VARIANTS = ['default', 'buffering-on', 'slash-redirect', 'well-known-auth'];
+const VARIANTS = ['default', 'buffering-on', 'slash-redirect', 'well-known-auth', 'short-timeouts'];
 
 /** `text` with `from` replaced by `to`, which must occur exactly `times` times. */
 function replaceExactly(text, from, to, times, what) {
@@ -51,11 +56,11 @@ function substitute(text, vars) {
  * nginx/portico.conf for a test: `ports` { http, https, upstream }, files under `dir`.
  * Returns the adapted text (the http-level blocks and both servers).
  */
-function adaptPorticoConf(source, { dir, httpPort, httpsPort, upstream, variant = 'default' }) {
+function adaptPorticoConf(source, { dir, httpPort, httpsPort, plainPort, upstream, variant = 'default' }) {
   let conf = substitute(source, { PORTICO_DOMAIN: '127.0.0.1', PORTICO_UPSTREAM: upstream });
   conf = replaceExactly(conf, '    listen 80;\n', `    listen 127.0.0.1:${httpPort};\n`, 1, 'http listener');
   conf = replaceExactly(conf, '    listen [::]:80;\n', '', 1, 'http listener, IPv6');
-  conf = replaceExactly(conf, '    listen 443 ssl http2;', `    listen 127.0.0.1:${httpsPort} ssl http2;`, 1, 'https listener');
+  conf = replaceExactly(conf, '    listen 443 ssl http2;', `    listen 127.0.0.1:${httpsPort} ssl http2;${plainPort ? `\n    listen 127.0.0.1:${plainPort};` : ''}`, 1, 'https listener');
   conf = replaceExactly(conf, '    listen [::]:443 ssl http2;\n', '', 1, 'https listener, IPv6');
   conf = replaceExactly(conf, '/etc/letsencrypt/live/127.0.0.1/', `${dir}/tls/`, 2, 'certificate paths');
   conf = replaceExactly(conf, 'root /var/www/certbot;', `root ${dir}/acme;`, 1, 'ACME webroot');
@@ -79,6 +84,9 @@ function adaptPorticoConf(source, { dir, httpPort, httpsPort, upstream, variant 
         1,
         '.well-known location',
       );
+      break;
+    case 'short-timeouts':
+      conf = replaceExactly(conf, 'proxy_read_timeout 3600s;', 'proxy_read_timeout 3s;', 2, 'stream read timeouts');
       break;
     default:
       throw new Error(`unknown variant ${variant}; one of ${VARIANTS.join(', ')}`);
@@ -161,7 +169,7 @@ function portOpen(port) {
 }
 
 /** Writes the configuration into a fresh folder; returns its paths and ports. */
-async function prepare({ upstream, variant = 'default', prefix = false, httpsPort: fixedHttps, httpPort: fixedHttp }) {
+async function prepare({ upstream, variant = 'default', prefix = false, httpsPort: fixedHttps, httpPort: fixedHttp, plainPort }) {
   if (!fs.existsSync(NGINX)) throw new Error(`${NGINX} is missing: bash scripts/ensure-nginx.sh`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-nginx-'));
   for (const sub of ['tls', 'acme/.well-known/acme-challenge', 'logs', 'tmp']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
@@ -176,7 +184,7 @@ async function prepare({ upstream, variant = 'default', prefix = false, httpsPor
   const source = fs.readFileSync(path.join(ROOT, 'nginx', 'portico.conf'), 'utf8');
   const conf = prefix
     ? prefixConf(source, fs.readFileSync(path.join(ROOT, 'nginx', 'portico-path-prefix.conf'), 'utf8'), { dir, httpsPort, upstream })
-    : adaptPorticoConf(source, { dir, httpPort, httpsPort, upstream, variant });
+    : adaptPorticoConf(source, { dir, httpPort, httpsPort, plainPort, upstream, variant });
   fs.writeFileSync(path.join(dir, 'portico.conf'), conf);
   fs.writeFileSync(path.join(dir, 'nginx.conf'), mainConf(dir, path.join(dir, 'portico.conf')));
   return { dir, ca, httpPort, httpsPort, confPath: path.join(dir, 'nginx.conf') };
@@ -198,6 +206,7 @@ async function main(argv) {
     else if (argv[i] === '--prefix') args.prefix = true;
     else if (argv[i] === '--https-port') args.httpsPort = Number(argv[++i]);
     else if (argv[i] === '--http-port') args.httpPort = Number(argv[++i]);
+    else if (argv[i] === '--plain-port') args.plainPort = Number(argv[++i]);
     else throw new Error(`unknown argument ${argv[i]}`);
   }
   if (!args.upstream) throw new Error('usage: nginx-front.js --upstream HOST:PORT [--variant NAME] [--prefix]');
@@ -246,13 +255,18 @@ async function main(argv) {
   }
   process.on('SIGTERM', () => stop(0));
   process.on('SIGINT', () => stop(0));
-  process.stdin.on('end', () => stop(0)); // the parent is gone
-  process.stdin.on('error', () => stop(0));
-  process.stdin.resume();
+  // A pipe on stdin (a test runner's): its end means the parent is gone. A shell's background job
+  // has /dev/null there instead, and is stopped by its PID.
+  if (fs.fstatSync(0).isFIFO()) {
+    process.stdin.on('end', () => stop(0));
+    process.stdin.on('error', () => stop(0));
+    process.stdin.resume();
+  }
   process.stdout.write(
     `${JSON.stringify({
       https: `https://127.0.0.1:${setup.httpsPort}`,
       http: `http://127.0.0.1:${setup.httpPort}`,
+      ...(args.plainPort ? { plain: `http://127.0.0.1:${args.plainPort}` } : {}),
       ca: setup.ca,
       pid: child.pid,
       dir: setup.dir,

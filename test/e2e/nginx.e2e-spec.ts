@@ -14,6 +14,8 @@ import { ProbeToolsModule } from '../support/test-tools';
  * scripts/nginx-conformance.sh.
  */
 const describeNginx = nginxAvailable ? describe : describe.skip;
+/** Tests that take over a minute: in CI, or with PORTICO_SLOW_TESTS=1. */
+const slowIt = process.env.CI === 'true' || process.env.PORTICO_SLOW_TESTS === '1' ? it : it.skip;
 
 /** One SSE event and when it arrived, in ms since the request started. */
 interface Timed {
@@ -281,14 +283,24 @@ describeNginx('nginx/portico.conf in front of Portico', () => {
       }
     });
 
+    slowIt(
+      '(b) through nginx: an idle SSE stream survives past 60 s (--idle-stream)',
+      async () => {
+        const run = await runDoctorCli(bearerSite.mcpUrl, ['--token', TOKENS.alice, '--ca', bearerSite.front.ca, '--idle-stream', '--idle-seconds', '65']);
+        expectAllRequiredPass(run);
+        expect(run.check('idle-stream')).toMatchObject({ status: 'pass', detail: 'still open after 65 s' });
+      },
+      120_000,
+    );
+
     describe('against broken set-ups, the right check fails with its hint', () => {
       /** Swaps bearerSite's nginx for a broken variant on the same ports (so PUBLIC_BASE_URL still matches), runs the doctor, then restores it. */
-      async function withVariant(variant: 'buffering-on' | 'slash-redirect' | 'well-known-auth') {
+      async function withVariant(variant: 'buffering-on' | 'slash-redirect' | 'well-known-auth' | 'short-timeouts', extra: string[] = []) {
         await bearerSite.front.stop();
         let front: NginxFront | undefined;
         try {
           front = await startNginxFront(`127.0.0.1:${bearerSite.appPort}`, { variant, httpsPort: bearerSite.httpsPort, httpPort: bearerSite.httpPort });
-          return await runDoctorCli(bearerSite.mcpUrl, ['--token', TOKENS.alice, '--ca', front.ca]);
+          return await runDoctorCli(bearerSite.mcpUrl, ['--token', TOKENS.alice, '--ca', front.ca, ...extra]);
         } finally {
           await front?.stop();
           bearerSite.front = track(await startNginxFront(`127.0.0.1:${bearerSite.appPort}`, { httpsPort: bearerSite.httpsPort, httpPort: bearerSite.httpPort }));
@@ -312,6 +324,14 @@ describeNginx('nginx/portico.conf in front of Portico', () => {
         expect(run.failed).toEqual(['no-redirect']);
         expect(run.check('no-redirect').detail).toMatch(/POST \/mcp answered 301 → https:\/\/127\.0\.0\.1:\d+\/mcp\//);
         expect(run.check('no-redirect').hint).toContain('location = /mcp');
+      });
+
+      it('a short proxy_read_timeout: idle-stream', async () => {
+        const run = await withVariant('short-timeouts', ['--idle-stream', '--idle-seconds', '6']);
+        expect(run.code).toBe(1);
+        expect(run.failed).toEqual(['idle-stream']);
+        expect(run.check('idle-stream').detail).toMatch(/the stream ended after [345]\.\d s/);
+        expect(run.check('idle-stream').hint).toContain('proxy_read_timeout 3600s');
       });
 
       it('.well-known behind auth: protected-resource-metadata', async () => {

@@ -12,7 +12,7 @@ export const NGINX_BIN = '/usr/sbin/nginx';
 /** True where the nginx tests can run: nginx is installed, or this is CI (where its absence must fail, not skip). */
 export const nginxAvailable = existsSync(NGINX_BIN) || process.env.CI === 'true';
 
-export type NginxVariant = 'default' | 'buffering-on' | 'slash-redirect' | 'well-known-auth';
+export type NginxVariant = 'default' | 'buffering-on' | 'slash-redirect' | 'well-known-auth' | 'short-timeouts';
 
 /** nginx, with nginx/portico.conf adapted by scripts/nginx-front.js, in front of an upstream. */
 export interface NginxFront {
