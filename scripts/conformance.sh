@@ -202,15 +202,15 @@ if [[ -z "${CONFORMANCE_URL:-}" && ! -f dist/src/main.js ]]; then
 fi
 
 # --- 3. start Portico (unless CONFORMANCE_URL names a running one) ---------------------------
+if [[ -n "${CONFORMANCE_RESULTS_DIR:-}" ]]; then
+  RESULTS="$CONFORMANCE_RESULTS_DIR"
+  mkdir -p "$RESULTS"
+else
+  RESULTS=$(mktemp -d "${TMPDIR:-/tmp}/portico-conformance-results.XXXXXX")
+  RESULTS_IS_TMP=true
+fi
 if [[ -n "${CONFORMANCE_URL:-}" ]]; then
   TARGET_URL=$CONFORMANCE_URL
-  if [[ -n "${CONFORMANCE_RESULTS_DIR:-}" ]]; then
-    RESULTS="$CONFORMANCE_RESULTS_DIR"
-    mkdir -p "$RESULTS"
-  else
-    RESULTS=$(mktemp -d "${TMPDIR:-/tmp}/portico-conformance-results.XXXXXX")
-    RESULTS_IS_TMP=true
-  fi
   log "CONFORMANCE_URL is set: running the suites against $TARGET_URL (not starting Portico)"
 else
 read -r PORT STATUS_PORT < <("$SYS_NODE" -e '
@@ -223,13 +223,6 @@ read -r PORT STATUS_PORT < <("$SYS_NODE" -e '
 
 DATA_DIR_TMP=$(mktemp -d "${TMPDIR:-/tmp}/portico-conformance-data.XXXXXX")
 SERVER_LOG=$(mktemp "${TMPDIR:-/tmp}/portico-conformance-server.XXXXXX.log")
-if [[ -n "${CONFORMANCE_RESULTS_DIR:-}" ]]; then
-  RESULTS="$CONFORMANCE_RESULTS_DIR"
-  mkdir -p "$RESULTS"
-else
-  RESULTS=$(mktemp -d "${TMPDIR:-/tmp}/portico-conformance-results.XXXXXX")
-  RESULTS_IS_TMP=true
-fi
 
 # Only loopback, no tokens, no extra hosts/origins: whatever the caller's shell has set.
 # DATABASE_URL and the tuning knobs (SESSION_*, TOOL_TIMEOUT_MS, ...) pass through.

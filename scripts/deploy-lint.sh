@@ -14,6 +14,7 @@
 #      docker/Dockerfile: errors and warnings both fail; then the image's own rules (multi-stage,
 #      non-root, NODE_ENV=production, a volume, a HEALTHCHECK on the status port, labels, never
 #      test/) and .dockerignore.
+#   5. shellcheck (Debian's) on the deployment scripts; required under CI=true.
 #
 # Tools are installed at pinned versions into .conformance/deploy-lint/ (git-ignored), like the
 # conformance suites. Prints one closing line: "deploy-lint: N passed, N failed".
@@ -84,7 +85,7 @@ if deploy init mcp.example.test ops@example.test 2>"$WORK/init.log"; then
   fi
   before=$(cat "$SITE/docker/secrets/portico.env")
   deploy init mcp.example.test ops@example.test 2>/dev/null
-  [[ "$(cat "$SITE/docker/secrets/portico.env")" == "$before" ]] && ok "deploy.sh init again keeps every secret" || bad "deploy.sh init overwrote a secret"
+  if [[ "$(cat "$SITE/docker/secrets/portico.env")" == "$before" ]]; then ok "deploy.sh init again keeps every secret"; else bad "deploy.sh init overwrote a secret"; fi
 else
   bad "deploy.sh init failed: $(cat "$WORK/init.log")"
 fi
@@ -178,6 +179,7 @@ else
 fi
 # The image's own rules, on the final stage (after the last FROM).
 runtime=$(awk '/^FROM /{stage=""} {stage=stage $0 "\n"} END{printf "%s", stage}' docker/Dockerfile)
+# shellcheck disable=SC2016 # each rule is a command run later with $runtime set
 rules=(
   'multi-stage: build and prune stages|grep -c "^FROM .* AS \(build\|prune\)$" docker/Dockerfile | grep -qx 2'
   'runs as the node user|grep -qx "USER node" <<<"$runtime"'
@@ -192,6 +194,20 @@ rules=(
 for rule in "${rules[@]}"; do
   if bash -c "runtime=\$1; ${rule#*|}" _ "$runtime"; then ok "Dockerfile: ${rule%%|*}"; else bad "Dockerfile: ${rule%%|*}"; fi
 done
+
+# --- 5. the deployment scripts ---------------------------------------------------------------
+scripts=(docker/deploy.sh docker/nginx-reload.sh scripts/ensure-nginx.sh scripts/nginx-conformance.sh scripts/deploy-lint.sh scripts/image-rehearsal.sh)
+if command -v shellcheck >/dev/null; then
+  if shellcheck -x "${scripts[@]}" >"$WORK/shellcheck.log" 2>&1; then
+    ok "shellcheck $(shellcheck --version | sed -n 's/^version: //p'): ${scripts[*]}"
+  else
+    bad "shellcheck: $(cat "$WORK/shellcheck.log")"
+  fi
+elif [[ "${CI:-}" == true ]]; then
+  bad "shellcheck is not installed (.ci/run installs Debian's)"
+else
+  log "shellcheck is not installed: skipped (apt-get install shellcheck)"
+fi
 
 echo "deploy-lint: ${passed} passed, ${failed} failed"
 ((failed == 0))

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { accessTokenVia, builtinEnv } from '../support/authorization-server';
 import { type DoctorRun, freePort, type NginxFront, nginxAvailable, runDoctorCli, spawnedPortico, startNginxFront } from '../support/nginx';
 import { bearer, bootPortico, TOKENS } from '../support/portico';
-import { ACCEPT, LEGACY } from '../support/raw-mcp';
+import { ACCEPT, cutAndResume, LEGACY } from '../support/raw-mcp';
 import { ProbeToolsModule } from '../support/test-tools';
 
 /**
@@ -80,7 +80,12 @@ describeNginx('nginx/portico.conf in front of Portico', () => {
   let previousDispatcher: Dispatcher;
   const previousFetch = globalThis.fetch;
   /** This process's fetch (undici's: Jest's sandbox cannot reach the built-in fetch's dispatcher) trusts the test certificates. */
-  const trust = (...fronts: NginxFront[]) => setGlobalDispatcher(new Agent({ connect: { ca: fronts.map((f) => readFileSync(f.ca, 'utf8')) } }));
+  let agent: Agent | undefined;
+  const trust = (...fronts: NginxFront[]) => {
+    void agent?.close();
+    agent = new Agent({ connect: { ca: fronts.map((f) => readFileSync(f.ca, 'utf8')) } });
+    setGlobalDispatcher(agent);
+  };
   const started: { stop(): Promise<void> }[] = [];
   const track = <T extends { stop(): Promise<void> }>(x: T): T => (started.push(x), x);
 
@@ -113,6 +118,7 @@ describeNginx('nginx/portico.conf in front of Portico', () => {
   afterAll(async () => {
     setGlobalDispatcher(previousDispatcher);
     globalThis.fetch = previousFetch;
+    await agent?.close();
     for (const s of started.reverse()) await s.stop().catch(() => undefined);
   });
 
@@ -200,24 +206,8 @@ describeNginx('nginx/portico.conf in front of Portico', () => {
 
     it('passes the session headers and Last-Event-ID: a stream cut mid-call resumes through nginx', async () => {
       const session = await openLegacySession(bearerSite.mcpUrl, TOKENS.alice);
-      const cut = new AbortController();
-      const call = await fetch(bearerSite.mcpUrl, { method: 'POST', headers: { ...ACCEPT, ...session }, signal: cut.signal, body: JSON.stringify(slowCount(7)) });
-      const reader = call.body!.getReader();
-      let seen = '';
-      while (!/notifications\/progress/.test(seen)) seen += new TextDecoder().decode((await reader.read()).value);
-      cut.abort();
-      await new Promise((r) => setTimeout(r, 300));
-      const lastEventId = [...seen.matchAll(/^id: (.+)$/gm)].pop()![1];
-      const resumed = await fetch(bearerSite.mcpUrl, { headers: { ...session, Accept: 'text/event-stream', 'Last-Event-ID': lastEventId } });
-      expect(resumed.status).toBe(200);
-      const resumedReader = resumed.body!.getReader();
-      let replay = '';
-      while (!/"id":7/.test(replay)) {
-        const { value, done } = await resumedReader.read();
-        if (done) break;
-        replay += new TextDecoder().decode(value);
-      }
-      await resumedReader.cancel();
+      const { lastEventId, status, replay } = await cutAndResume(bearerSite.mcpUrl, { ...ACCEPT, ...session }, slowCount(7));
+      expect(status).toBe(200);
       expect(replay).toContain('counted to 4');
       expect(replay).not.toContain(`id: ${lastEventId}\n`);
     });

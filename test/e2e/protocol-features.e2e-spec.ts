@@ -4,6 +4,7 @@ import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextproto
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { AuditService } from '../../src/audit/audit.service';
 import { bearer, bootPortico, type TestPortico, TOKENS } from '../support/portico';
+import { cutAndResume } from '../support/raw-mcp';
 import { ProbeToolsModule, probe } from '../support/test-tools';
 
 const requestInit = { headers: bearer(TOKENS.alice) };
@@ -141,32 +142,10 @@ describe('protocol features through the official clients', () => {
     const session = { ...headers, 'Mcp-Session-Id': init.headers.get('mcp-session-id')!, 'MCP-Protocol-Version': '2025-11-25' };
     await (await fetch(portico.mcpUrl, { method: 'POST', headers: session, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).text();
 
-    // The call streams progress; the connection drops after the first progress event.
-    const cut = new AbortController();
-    const call = await fetch(portico.mcpUrl, {
-      method: 'POST',
-      headers: session,
-      signal: cut.signal,
-      body: JSON.stringify({ jsonrpc: '2.0', id: 42, method: 'tools/call', params: { name: 'slow_count', arguments: { to: 4, every_ms: 150 }, _meta: { progressToken: 'p' } } }),
-    });
-    const reader = call.body!.getReader();
-    let seen = '';
-    while (!/notifications\/progress/.test(seen)) seen += new TextDecoder().decode((await reader.read()).value);
-    cut.abort();
-    // A client waits the advertised retry interval before reconnecting; by then the server has seen the drop.
-    await new Promise((r) => setTimeout(r, 300));
-    const lastEventId = [...seen.matchAll(/^id: (.+)$/gm)].pop()![1];
-
-    const resumed = await fetch(portico.mcpUrl, { headers: { ...session, Accept: 'text/event-stream', 'Last-Event-ID': lastEventId } });
-    expect(resumed.status).toBe(200);
-    const resumedReader = resumed.body!.getReader();
-    let replay = '';
-    while (!/"id":42/.test(replay)) {
-      const { value, done } = await resumedReader.read();
-      if (done) break;
-      replay += new TextDecoder().decode(value);
-    }
-    await resumedReader.cancel();
+    // The call streams progress; the connection drops after the first progress event, and the client resumes.
+    const call = { jsonrpc: '2.0', id: 42, method: 'tools/call', params: { name: 'slow_count', arguments: { to: 4, every_ms: 150 }, _meta: { progressToken: 'p' } } };
+    const { lastEventId, status, replay } = await cutAndResume(portico.mcpUrl, session, call);
+    expect(status).toBe(200);
     expect(replay.match(/"id":42/g)).toHaveLength(1);
     expect(replay).toContain('counted to 4');
     // Nothing the client already had is sent again.
