@@ -206,6 +206,11 @@ describe('OAuth resource server with an external IdP', () => {
       expect(res.status).toBe(403);
       expect(res.headers.get('www-authenticate')).toBe(stepUp());
       expect(await res.json()).toMatchObject({ jsonrpc: '2.0', error: { message: expect.stringMatching(/Insufficient scope: notes_write/) } });
+
+      // The refusal is in the audit log, as a denied tool call.
+      const [row] = await portico.auditRows(`kind = 'tool_call' AND outcome = 'denied' AND session_id = $1`, [sessionId]);
+      expect(row).toMatchObject({ tool: 'notes_write', error_code: 'insufficient_scope', auth_method: 'oauth' });
+      expect(JSON.stringify(row)).not.toContain(token);
     });
   });
 
