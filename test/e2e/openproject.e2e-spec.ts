@@ -359,6 +359,14 @@ describe('OpenProject over MCP', () => {
       expect(await ready()).toMatchObject({ status: 200, openproject: { status: 'up', state: 'ok', user: 'OpenProject Admin' } });
     });
 
+    it('turns 503 naming openproject when OpenProject stops answering, and 200 when it answers again', async () => {
+      await new Promise((r) => setTimeout(r, 5_100)); // past the indicator's cache of the last success
+      fake.options = { silent: true };
+      expect(await ready()).toMatchObject({ status: 503, openproject: { status: 'down' } });
+      fake.options = {};
+      expect(await ready()).toMatchObject({ status: 200, openproject: { status: 'up', state: 'ok' } });
+    });
+
     it('says the integration is off when OPENPROJECT_URL is not set', async () => {
       const off = await bootPortico({ STATUS_ADMIN_TOKEN: 'status-admin-token-0123' });
       try {
