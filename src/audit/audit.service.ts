@@ -126,9 +126,11 @@ export class AuditService implements ToolCallListener, OnModuleInit, OnApplicati
       namespace: event.namespace,
       arguments: redactArguments(event.arguments, event.input && this.schemaOf(event.input)),
       outcome: event.outcome,
+      errorCode: event.errorCode,
       errorMessage: event.errorMessage,
       durationMs: event.durationMs,
       resultBytes: event.resultBytes,
+      detail: event.errorDetail,
     });
   }
 

@@ -4,6 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from './config.error';
 import type { z } from 'zod';
 import { Env, envSchema } from './config.schema';
+import { type NetRules, parseNetRules } from './net-rules';
 
 /** A static bearer token from `AUTH_TOKENS` / `AUTH_TOKENS_FILE`. */
 export interface StaticToken {
@@ -39,6 +40,20 @@ export interface OAuthResourceServerConfig {
   /** Scopes a client should request first (the `scope` of 401 challenges); empty: every scope a tool declares. */
   scopes: string[];
   scopeMap: ScopeMapping[];
+}
+
+/** The network tools (`src/tools/net`) and the SSRF guard any module may use. */
+export interface NetConfig {
+  /** Opened beyond the default (public addresses only): address ranges and host names. */
+  allow: NetRules;
+  /** Refused whatever else says: address ranges and host names. */
+  deny: NetRules;
+  /** `net_ping_host` with `method: icmp` runs the system `ping` (never through a shell). */
+  icmp: { enabled: boolean; pingPath?: string };
+  /** Per TCP connect attempt (ping, port checks) and per ICMP reply. */
+  probeTimeoutMs: number;
+  /** `net_fetch_page`: the whole fetch, the largest body a caller may ask for, redirects followed. */
+  fetch: { timeoutMs: number; maxBytes: number; maxRedirects: number };
 }
 
 /** The parsed, typed configuration; built once at boot by {@link loadConfig}. */
@@ -87,6 +102,7 @@ export interface AppConfig {
   legacySse: { enabled: boolean };
   log: { level: Env['LOG_LEVEL'] };
   shutdownTimeoutMs: number;
+  net: NetConfig;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -256,11 +272,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
   if (env.SESSION_MAX_AGE_SECONDS! < env.SESSION_IDLE_TTL_SECONDS!) {
     problems.push({ key: 'SESSION_MAX_AGE_SECONDS', message: 'must be at least SESSION_IDLE_TTL_SECONDS' });
   }
+  const net = { allow: parseNetRules(env.NET_ALLOW ?? [], 'NET_ALLOW', problems), deny: parseNetRules(env.NET_DENY ?? [], 'NET_DENY', problems) };
   if (problems.length) throw new ConfigError(problems);
-  return toConfig(env as Env, tokens, oauth, originHosts, cwd);
+  return toConfig(env as Env, tokens, oauth, originHosts, net, cwd);
 }
 
-function toConfig(env: Env, tokens: StaticToken[], oauth: OAuthResourceServerConfig, originHosts: string[], cwd: string): AppConfig {
+function toConfig(
+  env: Env,
+  tokens: StaticToken[],
+  oauth: OAuthResourceServerConfig,
+  originHosts: string[],
+  net: Pick<NetConfig, 'allow' | 'deny'>,
+  cwd: string,
+): AppConfig {
   return {
     http: {
       host: env.HOST,
@@ -292,6 +316,12 @@ function toConfig(env: Env, tokens: StaticToken[], oauth: OAuthResourceServerCon
     legacySse: { enabled: env.LEGACY_SSE_ENABLED },
     log: { level: env.LOG_LEVEL },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    net: {
+      ...net,
+      icmp: { enabled: env.NET_ICMP_ENABLED, pingPath: env.NET_PING_PATH },
+      probeTimeoutMs: env.NET_PROBE_TIMEOUT_MS,
+      fetch: { timeoutMs: env.NET_FETCH_TIMEOUT_MS, maxBytes: env.NET_FETCH_MAX_BYTES, maxRedirects: env.NET_FETCH_MAX_REDIRECTS },
+    },
   };
 }
 
@@ -307,5 +337,6 @@ export function configSummary(config: AppConfig): Record<string, unknown> {
     tools: config.tools,
     requestStateKey: config.requestState.configured ? 'configured' : 'random per process',
     logLevel: config.log.level,
+    net: { allow: config.net.allow, deny: config.net.deny, icmp: config.net.icmp.enabled },
   };
 }

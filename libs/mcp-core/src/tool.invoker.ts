@@ -32,6 +32,10 @@ export interface ToolCallEvent {
   resultBytes: number;
   /** The message the caller saw when the call failed (never a stack or a secret). */
   errorMessage?: string;
+  /** `ToolError.code` of a `tool_error` outcome: why, for the audit log. */
+  errorCode?: string;
+  /** `ToolError.detail` of a `tool_error` outcome: the facts behind it, for the audit log. */
+  errorDetail?: Record<string, unknown>;
 }
 
 /** Audit, metrics and the like plug in here. Must not throw and must not block. */
@@ -63,7 +67,7 @@ export class ToolInvoker {
   async invoke(tool: RegisteredTool, args: unknown, ctx: ToolContext): Promise<CallToolResult | InputRequiredResult> {
     const startedAt = new Date();
     const started = performance.now();
-    const { result, outcome } = await this.run(tool, args, ctx);
+    const { result, outcome, error } = await this.run(tool, args, ctx);
     const event: ToolCallEvent = {
       tool: tool.name,
       namespace: tool.namespace,
@@ -80,6 +84,8 @@ export class ToolInvoker {
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
       resultBytes: Buffer.byteLength(JSON.stringify(result)),
       errorMessage: 'isError' in result && result.isError ? textOf(result as CallToolResult) : undefined,
+      errorCode: error?.code,
+      errorDetail: error?.detail,
     };
     for (const listener of this.listeners) {
       try {
@@ -95,7 +101,7 @@ export class ToolInvoker {
     tool: RegisteredTool,
     args: unknown,
     ctx: ToolContext,
-  ): Promise<{ result: CallToolResult | InputRequiredResult; outcome: ToolCallOutcome }> {
+  ): Promise<{ result: CallToolResult | InputRequiredResult; outcome: ToolCallOutcome; error?: ToolError }> {
     const parsed = parseInput(tool.definition.input, args ?? {});
     if (!parsed.success) {
       return { outcome: 'invalid_input', result: errorResult(`Invalid arguments for ${tool.name}:\n${parsed.message}`) };
@@ -121,7 +127,7 @@ export class ToolInvoker {
         return { outcome: 'cancelled', result: errorResult(`${tool.name} was cancelled`) };
       }
       if (e instanceof ToolError) {
-        return { outcome: 'tool_error', result: errorResult(e.message) };
+        return { outcome: 'tool_error', result: errorResult(e.message), error: e };
       }
       this.logger.error({ err: e, tool: tool.name, requestId: ctx.requestId }, 'tool failed');
       const ref = ctx.requestId ? ` (request ${ctx.requestId})` : '';
