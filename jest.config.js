@@ -20,6 +20,8 @@ const common = {
   moduleNameMapper: {
     '^@portico/mcp-core(|/.*)$': '<rootDir>/libs/mcp-core/src$1',
     '^src/(.*)$': '<rootDir>/src/$1',
+    // A tool module shipped as its own package, compiled with the app (docs/extending.md).
+    '^@portico-examples/weather$': '<rootDir>/examples/weather-module/src',
   },
 };
 
