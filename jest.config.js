@@ -1,5 +1,5 @@
-// Jest on Node 20 cannot require() ESM, and every Nest 12 package (plus jose and
-// oidc-provider) is ESM-only: @swc/jest transpiles them to CommonJS on the way in.
+// Jest on Node 20 cannot require() ESM, and every Nest 12 package (plus jose,
+// oidc-provider and @apidevtools/json-schema-ref-parser) is ESM-only: @swc/jest transpiles them to CommonJS on the way in.
 // `ts` comes first in moduleFileExtensions so stale .js files never shadow sources.
 const swcTs = {
   jsc: {
@@ -16,7 +16,7 @@ const common = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['@swc/jest', swcTs], '^.+\\.m?js$': ['@swc/jest', swcJs] },
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|jose|file-type|load-esm|oidc-provider)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@apidevtools|jose|file-type|load-esm|oidc-provider)/)'],
   moduleNameMapper: {
     '^@portico/mcp-core(|/.*)$': '<rootDir>/libs/mcp-core/src$1',
     '^src/(.*)$': '<rootDir>/src/$1',

@@ -1,21 +1,39 @@
 import { DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module';
+import { AuthorizationServerModule } from './authorization-server/authorization-server.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import type { AppConfig } from './config/app-config';
 import { CoreModule } from './core.module';
 import { RootController } from './health/root.controller';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { SessionModule } from './session/session.module';
+import { ThrottleModule } from './throttle/throttle.module';
 import { TransportModule } from './transport/transport.module';
 
-/** The HTTP app: the shared core plus sessions, auth and `/mcp`. Composition only. */
+/**
+ * The HTTP app: the shared core plus sessions, metrics, auth (and the built-in
+ * authorization server when on), rate limits and `/mcp`. Composition only.
+ * ThrottleModule comes after AuthModule: global guards run in the order their
+ * modules are imported, and rate limits are per principal.
+ */
 @Module({})
 export class AppModule {
   /** `modules`: extra modules to compose in (a deployment's own tool modules, tests). */
   static forRoot(config: AppConfig, modules: ModuleMetadata['imports'] = []): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config, modules), SessionModule, AuthModule, TransportModule.forRoot(config)],
+      imports: [
+        CoreModule.forRoot(config, modules),
+        SessionModule,
+        MetricsModule,
+        LifecycleModule,
+        AuthModule,
+        ...(config.authorizationServer.enabled ? [AuthorizationServerModule] : []),
+        ThrottleModule.forRoot(config),
+        TransportModule.forRoot(config),
+      ],
       controllers: [RootController],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };

@@ -9,8 +9,11 @@ import { AppModule } from './app.module';
 import { PACKAGE_VERSION } from './common/paths';
 import { AuditService } from './audit/audit.service';
 import { ProtectedResourceService } from './auth/protected-resource.service';
+import { AuthorizationServerService } from './authorization-server/authorization-server.service';
 import { nestLogger } from './common/logger.module';
 import { type AppConfig, configSummary } from './config/app-config';
+import { LifecycleService } from './lifecycle/lifecycle.service';
+import { buildStatusOpenApi, StatusOpenApi } from './status/openapi.controller';
 import { StatusModule } from './status/status.module';
 import { StdioAppModule } from './stdio-app.module';
 import { applyHttpPipeline } from './transport/http-pipeline';
@@ -24,8 +27,17 @@ export interface RunningPortico {
   /** e.g. http://127.0.0.1:8080/mcp */
   mcpUrl: string;
   statusUrl: string;
-  /** Stops accepting, ends streams, flushes the audit log, closes both apps. */
-  close(): Promise<void>;
+  /**
+   * The graceful shutdown: readiness 503 and new requests refused at once,
+   * in-flight requests and tool calls finish (up to `drainTimeoutMs`), then
+   * streams close, the audit log is flushed and both apps close.
+   */
+  close(drainTimeoutMs?: number): Promise<void>;
+}
+
+/** Of SHUTDOWN_TIMEOUT_MS, what in-flight calls get; the rest is for closing streams, the audit flush and the pools. */
+export function drainBudget(shutdownTimeoutMs: number): number {
+  return Math.max(0, shutdownTimeoutMs - Math.min(3000, Math.round(shutdownTimeoutMs / 4)));
 }
 
 function urlOf(server: Server, host: string): string {
@@ -42,7 +54,8 @@ export async function startPortico(config: AppConfig, modules: ModuleMetadata['i
     forceCloseConnections: true,
   });
   app.useLogger(app.get(Logger));
-  applyHttpPipeline(app, config);
+  // The built-in authorization server reads its requests' raw bodies: mounted before the body parser.
+  applyHttpPipeline(app, config, config.authorizationServer.enabled ? [app.get(AuthorizationServerService).middleware()] : []);
   try {
     await app.listen(config.http.port, config.http.host);
   } catch (e) {
@@ -61,6 +74,7 @@ export async function startPortico(config: AppConfig, modules: ModuleMetadata['i
     });
     statusApp.useLogger(statusApp.get(Logger));
     statusApp.disable('x-powered-by');
+    statusApp.get(StatusOpenApi).document = buildStatusOpenApi(statusApp);
     await statusApp.listen(config.status.port, config.status.host);
   } catch (e) {
     await app.close();
@@ -74,16 +88,25 @@ export async function startPortico(config: AppConfig, modules: ModuleMetadata['i
   app.get(AuditService).record({ kind: 'config_loaded', outcome: 'ok', detail: { ...configSummary(config), version: PACKAGE_VERSION, transport: 'http' } });
 
   let closing: Promise<void> | undefined;
-  const close = () =>
+  const close = (drainTimeoutMs = drainBudget(config.shutdownTimeoutMs)) =>
     (closing ??= (async () => {
-      await statusApp.close();
-      // Stop accepting, end every stream (legacy sessions on /mcp and /sse), then let in-flight calls finish.
+      // Readiness 503 and new requests refused at once; the listener takes no new connections.
+      const lifecycle = app.get(LifecycleService);
+      lifecycle.beginDrain();
       const server = app.getHttpServer();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // In-flight requests and tool calls finish, up to the deadline.
+      const left = await lifecycle.drained(drainTimeoutMs);
+      if (left.requests || left.calls) logger.warn(left, 'drain deadline reached: closing what still runs');
+      else logger.log({ waitedMs: left.waitedMs }, 'drained');
+      // End every stream (legacy sessions on /mcp and /sse, modern listen streams); calls still running are aborted.
       await Promise.all([app.get(LiveSessionRegistry).closeAll(), app.get(ModernHandlerService).close()]);
       server.closeIdleConnections();
-      await closed;
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 1000).unref())]);
+      server.closeAllConnections();
       await app.get(AuditService).flush();
+      // Readiness answers 503 until here; the status app borrows the main app's pool, so it closes first.
+      await statusApp.close();
       await app.close();
     })());
 

@@ -6,6 +6,7 @@ import { PACKAGE_VERSION } from './common/paths';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { ReadinessModule } from './health/readiness.module';
 import { ConformanceModule } from './tools/conformance/conformance.module';
 import * as toolModules from './tools/tool-modules';
 
@@ -30,6 +31,7 @@ export class CoreModule {
         ConfigModule.forRoot(config),
         loggerModule(config),
         DatabaseModule,
+        ReadinessModule,
         McpCoreModule.forRoot({
           server: {
             name: 'portico',

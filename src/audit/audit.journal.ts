@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -43,7 +43,16 @@ export class AuditJournal<T> {
   }
 
   get empty(): boolean {
-    return !existsSync(this.file) || readFileSync(this.file).length === 0;
+    return this.bytes === 0;
+  }
+
+  /** Size of the journal file in bytes (0 when there is none). */
+  get bytes(): number {
+    try {
+      return statSync(this.file).size;
+    } catch {
+      return 0;
+    }
   }
 
   /** Drops the first `count` rows (they are in the database now), atomically. */

@@ -66,19 +66,20 @@ describe('AuditService writer', () => {
     record(s, 5);
     await s.flush();
     expect(rows.size).toBe(0);
-    expect(s.backlog).toEqual({ queued: 0, journaled: true });
+    expect(s.backlog).toEqual({ queued: 0, journaled: true, journalBytes: expect.any(Number) });
+    expect(s.backlog.journalBytes).toBeGreaterThan(0);
 
     // More events during the outage follow the first ones onto the journal.
     record(s, 3);
-    await new Promise((r) => setTimeout(r, 120));
+    await new Promise((r) => setTimeout(r, 300)); // one flush delay (200 ms)
     expect(s.backlog.queued).toBe(0);
 
     state.down = false;
-    await new Promise((r) => setTimeout(r, 400)); // the retry comes after a short backoff
+    await new Promise((r) => setTimeout(r, 600)); // the retry comes after a short backoff
     await s.flush();
     expect(rows.size).toBe(8);
     expect([...rows.values()].map((r) => Number(r.seq)).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(s.backlog).toEqual({ queued: 0, journaled: false });
+    expect(s.backlog).toEqual({ queued: 0, journaled: false, journalBytes: 0 });
   });
 
   it('a new process replays the journal an earlier one left (crash while the database was away), without duplicates', async () => {

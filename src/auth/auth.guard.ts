@@ -5,6 +5,7 @@ import type { Principal } from '@portico/mcp-core';
 import type { Request, Response } from 'express';
 import { requestContext } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
 import { ProtectedResourceService } from './protected-resource.service';
 import { IS_PUBLIC } from './public.decorator';
 
@@ -29,6 +30,7 @@ export class AuthGuard extends PassportAuthGuard('bearer') {
     private readonly reflector: Reflector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly resource: ProtectedResourceService,
+    private readonly metrics: MetricsService,
   ) {
     super();
   }
@@ -42,6 +44,7 @@ export class AuthGuard extends PassportAuthGuard('bearer') {
       return true;
     }
     if (/[?&]access_token=/.test(req.originalUrl)) {
+      this.metrics.authFailure('bearer');
       this.challenge(context, this.resource.unauthorizedChallenge('invalid_request'));
       throw new UnauthorizedException('Send the token in the Authorization header, never in the query string');
     }
@@ -55,6 +58,7 @@ export class AuthGuard extends PassportAuthGuard('bearer') {
       throw err;
     }
     if (err || !user) {
+      this.metrics.authFailure('bearer');
       const invalid = typeof info === 'string' && info.includes('invalid_token');
       this.challenge(context, this.resource.unauthorizedChallenge(invalid ? 'invalid_token' : undefined));
       throw new UnauthorizedException(invalid ? 'The bearer token is not valid' : 'Authentication required: send Authorization: Bearer <token>');

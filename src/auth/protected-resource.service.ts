@@ -61,12 +61,21 @@ export class ProtectedResourceService {
     return [...new Set([PROTECTED_RESOURCE_METADATA_PATH, `${PROTECTED_RESOURCE_METADATA_PATH}/mcp`, pathForm])];
   }
 
-  /** The RFC 9728 document. Without configured issuers it names none: only static credentials are accepted then. */
+  /**
+   * The issuers clients may get tokens from: the built-in authorization server
+   * (`OAUTH_SERVER=builtin`, issuer = the base URL) first, then OAUTH_ISSUERS.
+   */
+  authorizationServers(): string[] {
+    const { oauth } = this.config.auth;
+    return [...(oauth.builtinIssuer ? [this.baseUrl] : []), ...oauth.issuers];
+  }
+
+  /** The RFC 9728 document. Without an authorization server it names none: only static credentials are accepted then. */
   metadata(): OAuthProtectedResourceMetadata {
     const { oauth } = this.config.auth;
     return {
       resource: this.resourceUrl,
-      ...(oauth.enabled && { authorization_servers: oauth.issuers }),
+      ...(oauth.enabled && { authorization_servers: this.authorizationServers() }),
       scopes_supported: this.scopesSupported(),
       bearer_methods_supported: ['header'],
       resource_name: 'Portico',

@@ -41,7 +41,13 @@ export class StaticTokenService {
       if (timingSafeEqual(d, t.digest)) match = t.name;
     }
     if (match === undefined) return undefined;
-    return { id: `token:${match}`, kind: 'service', displayName: match, scopes: ['*'], authMethod: 'bearer' };
+    return this.principalById(`token:${match}`);
+  }
+
+  /** The principal of the token named in `id` (`token:<name>`) while that token is still configured: how the built-in authorization server finds an account it signed in earlier. */
+  principalById(id: string): Principal | undefined {
+    const token = this.tokens.find((t) => `token:${t.name}` === id);
+    return token && { id, kind: 'service', displayName: token.name, scopes: ['*'], authMethod: 'bearer' };
   }
 
   private loadOrCreate(): { token: string; created: boolean } {

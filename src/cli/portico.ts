@@ -4,6 +4,7 @@ import { loadConfig } from '../config/app-config';
 import { ConfigError } from '../config/config.error';
 import { audit } from './audit.command';
 import { migrate } from './migrate.command';
+import { oauth } from './oauth.command';
 import { serve } from './serve.command';
 import { stdio } from './stdio.command';
 
@@ -14,11 +15,12 @@ Commands:
   stdio     serve the tools over stdin/stdout to one local client (no HTTP, no auth)
   migrate   apply pending database migrations
   audit     verify the audit log's hash chains, or export events (portico audit --help)
+  oauth     the built-in authorization server: list or revoke consents, rotate keys (portico oauth --help)
 
 Configuration comes from the environment; see .env.example.
 `;
 
-const commands: Record<string, (config: ReturnType<typeof loadConfig>, args: string[]) => Promise<void>> = { serve, stdio, migrate, audit };
+const commands: Record<string, (config: ReturnType<typeof loadConfig>, args: string[]) => Promise<void>> = { serve, stdio, migrate, audit, oauth };
 
 /** Entry point of `portico` and of `node dist/src/main.js`. */
 export async function runCli(argv: string[]): Promise<void> {

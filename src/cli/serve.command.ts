@@ -3,7 +3,7 @@ import { StaticTokenService } from '../auth/static-token.service';
 import { startPortico } from '../bootstrap';
 import { pinoOptions, stderr } from '../common/logger.module';
 import type { AppConfig } from '../config/app-config';
-import { gracefulExit } from './graceful-exit';
+import { exitGracefully } from './graceful-exit';
 
 /** Prints the generated token once, with client configs ready to paste. Goes to stderr. */
 function printFirstStartBanner(token: string, mcpUrl: string, tokenFile: string): void {
@@ -44,10 +44,7 @@ export async function serve(config: AppConfig): Promise<void> {
   }
   // Signals are handled from the first moment: a SIGTERM during start-up waits for it, then stops cleanly.
   const starting = startPortico(config);
-  gracefulExit(log, config.shutdownTimeoutMs, async () => {
-    const running = await starting.catch(() => undefined);
-    await running?.close();
-  });
+  exitGracefully(log, config.shutdownTimeoutMs, starting);
   const portico = await starting;
   const tokens = portico.app.get(StaticTokenService);
   if (tokens.generated) printFirstStartBanner(tokens.generated, portico.mcpUrl, tokens.tokenFile);

@@ -3,7 +3,7 @@ import { startStdio } from '../bootstrap';
 import { claimStdout } from '../common/claim-stdout';
 import { pinoOptions, stderr } from '../common/logger.module';
 import type { AppConfig } from '../config/app-config';
-import { gracefulExit } from './graceful-exit';
+import { exitGracefully } from './graceful-exit';
 
 /**
  * `portico stdio`: serves the tools to one local client over stdin/stdout
@@ -15,10 +15,7 @@ export async function stdio(config: AppConfig): Promise<void> {
   const output = claimStdout();
   const log = pino(pinoOptions(config.log.level), stderr());
   const starting = startStdio(config, { input: process.stdin, output });
-  const stop = gracefulExit(log, config.shutdownTimeoutMs, async () => {
-    const running = await starting.catch(() => undefined);
-    await running?.close();
-  });
+  const stop = exitGracefully(log, config.shutdownTimeoutMs, starting);
   const running = await starting;
   void running.disconnected.then(() => stop('stdin closed'));
 }

@@ -25,7 +25,7 @@ export function pinoOptions(level: string): pino.LoggerOptions {
     formatters: { level: (label) => ({ level: label }) },
     mixin: () => {
       const ctx = requestContext.getStore();
-      return ctx ? { sessionId: ctx.sessionId, principal: ctx.principalId } : {};
+      return ctx ? { sessionId: ctx.sessionId, principal: ctx.principalId, tool: ctx.tool } : {};
     },
     redact: {
       paths: ['*.authorization', '*.token', '*.password', '*.headers.authorization', '*.headers.cookie'],

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 function findRoot(from: string): string {
@@ -15,3 +15,13 @@ function findRoot(from: string): string {
 export const PROJECT_ROOT = findRoot(__dirname);
 
 export const PACKAGE_VERSION: string = require(join(PROJECT_ROOT, 'package.json')).version;
+
+/** The commit of this build (`dist/build-info.json`, written by `npm run build`); undefined when unknown. */
+export const BUILD_COMMIT: string | undefined = (() => {
+  try {
+    const info = JSON.parse(readFileSync(join(PROJECT_ROOT, 'dist', 'build-info.json'), 'utf8')) as { commit?: string | null };
+    return info.commit ?? undefined;
+  } catch {
+    return undefined;
+  }
+})();

@@ -7,6 +7,8 @@ export interface RequestContext {
   requestId: string;
   principalId?: string;
   sessionId?: string;
+  /** The tool a `tools/call` request calls. */
+  tool?: string;
   /** The caller's address (behind TRUST_PROXY hops, the forwarded one). */
   clientIp?: string;
   userAgent?: string;
@@ -31,4 +33,11 @@ export function requestContextMiddleware(req: Request, res: Response, next: Next
 
 export function currentRequestId(): string | undefined {
   return requestContext.getStore()?.requestId;
+}
+
+/** Puts the tool a `tools/call` body names into the request's context, so its log lines carry it. */
+export function rememberTool(body: unknown): void {
+  const b = body as { method?: unknown; params?: { name?: unknown } } | undefined;
+  const ctx = requestContext.getStore();
+  if (ctx && b?.method === 'tools/call' && typeof b.params?.name === 'string') ctx.tool = b.params.name.slice(0, 64);
 }

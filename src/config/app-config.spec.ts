@@ -28,7 +28,8 @@ describe('loadConfig', () => {
 
     expect(config.http.host).toBe('127.0.0.1');
     expect(config.http.port).toBe(8080);
-    expect(config.status).toEqual({ host: '127.0.0.1', port: 8081 });
+    expect(config.status).toEqual({ host: '127.0.0.1', port: 8081, metricsPublic: false, readinessTimeoutMs: 2000, auditBacklogDegraded: 1000 });
+    expect(config.rateLimit).toEqual({ requests: 600, windowMs: 60_000, tools: {} });
     expect(config.http.maxBodyBytes).toBe(1_048_576);
     expect(config.dataDir).toBe('/srv/portico/data');
     expect(config.auth).toMatchObject({ disabled: false, tokens: [] });
@@ -249,6 +250,62 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('status port and rate limits', () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'portico-config-'));
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('reads the admin token from STATUS_ADMIN_TOKEN_FILE, trimmed', () => {
+      writeFileSync(join(dir, 'admin'), 'admin-token-from-file-0123\n');
+
+      expect(loadConfig({ STATUS_ADMIN_TOKEN_FILE: 'admin' }, dir).status.adminToken).toBe('admin-token-from-file-0123');
+    });
+
+    it.each([
+      ['both are set', { STATUS_ADMIN_TOKEN: 'admin-token-0123456789', STATUS_ADMIN_TOKEN_FILE: 'admin' }, 'not both'],
+      ['the file is missing', { STATUS_ADMIN_TOKEN_FILE: 'nope' }, 'cannot read: ENOENT'],
+      ['the token in the file is short', { STATUS_ADMIN_TOKEN_FILE: 'short' }, 'at least 16 characters'],
+    ])('refuses STATUS_ADMIN_TOKEN_FILE when %s', (_, env, message) => {
+      writeFileSync(join(dir, 'admin'), 'admin-token-from-file-0123\n');
+      writeFileSync(join(dir, 'short'), 'tiny\n');
+
+      const error = configError(env, dir);
+
+      expect(keysOf(error)).toEqual(['STATUS_ADMIN_TOKEN_FILE']);
+      expect(error.message).toContain(message);
+      expect(error.message).not.toContain('admin-token');
+    });
+
+    it('refuses a METRICS_TOKEN equal to the admin token', () => {
+      const error = configError({ STATUS_ADMIN_TOKEN: 'same-token-0123456789', METRICS_TOKEN: 'same-token-0123456789' });
+
+      expect(keysOf(error)).toEqual(['METRICS_TOKEN']);
+    });
+
+    it('parses per-tool limits with their windows', () => {
+      const config = loadConfig({ RATE_LIMIT_TOOLS: 'openproject_create_work_package=10/60s, net_ping=5/2m,slow_tool=1/1h,plain=3/30', RATE_LIMIT_REQUESTS: '0' }, CWD);
+
+      expect(config.rateLimit).toEqual({
+        requests: 0,
+        windowMs: 60_000,
+        tools: {
+          openproject_create_work_package: { limit: 10, windowMs: 60_000 },
+          net_ping: { limit: 5, windowMs: 120_000 },
+          slow_tool: { limit: 1, windowMs: 3_600_000 },
+          plain: { limit: 3, windowMs: 30_000 },
+        },
+      });
+    });
+
+    it.each(['net_ping', 'net_ping=5', 'Net=5/60s', 'net_ping=0/60s', 'net_ping=5/0', 'net_ping=5/60d'])('refuses the RATE_LIMIT_TOOLS entry %s', (entry) => {
+      const error = configError({ RATE_LIMIT_TOOLS: entry });
+
+      expect(keysOf(error)).toEqual(['RATE_LIMIT_TOOLS']);
+    });
+  });
+
   describe('OAuth resource server', () => {
     const IDP = 'https://idp.example.com/realms/portico';
     const JWKS = 'https://idp.example.com/realms/portico/protocol/openid-connect/certs';
@@ -327,6 +384,32 @@ describe('loadConfig', () => {
     it('requires an absolute NET_PING_PATH', () => {
       expect(keysOf(configError({ NET_PING_PATH: 'ping' }))).toEqual(['NET_PING_PATH']);
       expect(loadConfig({ NET_PING_PATH: '/usr/bin/ping', NET_ICMP_ENABLED: 'true' }, CWD).net.icmp).toEqual({ enabled: true, pingPath: '/usr/bin/ping' });
+    });
+  });
+
+  describe('built-in authorization server', () => {
+    it('is off by default; builtin turns it on, trusts its issuer and keeps the defaults', () => {
+      expect(loadConfig({}, CWD).authorizationServer.enabled).toBe(false);
+      const config = loadConfig({ OAUTH_SERVER: 'builtin' }, CWD);
+      expect(config.auth.oauth).toMatchObject({ enabled: true, builtinIssuer: true, issuers: [] });
+      expect(config.authorizationServer).toMatchObject({
+        enabled: true,
+        accessTokenTtlSeconds: 600,
+        refreshGraceSeconds: 30,
+        keyRotationDays: 30,
+        rateLimits: { register: { limit: 60, windowSeconds: 600 }, login: { limit: 10, windowSeconds: 600 } },
+      });
+    });
+
+    it('requires OAUTH_SERVER_SECRET with DATABASE_URL, and PUBLIC_BASE_URL on 0.0.0.0', () => {
+      const error = configError({ OAUTH_SERVER: 'builtin', DATABASE_URL: 'postgres://db/portico', HOST: '0.0.0.0', ALLOWED_HOSTS: 'mcp.example.com' });
+      expect(keysOf(error).sort()).toEqual(['OAUTH_SERVER_SECRET', 'PUBLIC_BASE_URL']);
+    });
+
+    it('reads rate limits per kind and refuses malformed ones', () => {
+      expect(loadConfig({ OAUTH_SERVER_RATE_LIMITS: 'token=5/1' }, CWD).authorizationServer.rateLimits.token).toEqual({ limit: 5, windowSeconds: 1 });
+      expect(keysOf(configError({ OAUTH_SERVER_RATE_LIMITS: 'token=5,bogus=1/1' }))).toEqual(['OAUTH_SERVER_RATE_LIMITS', 'OAUTH_SERVER_RATE_LIMITS']);
+      expect(keysOf(configError({ OAUTH_SERVER: 'on' }))).toEqual(['OAUTH_SERVER']);
     });
   });
 });

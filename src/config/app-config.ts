@@ -23,10 +23,16 @@ export interface ScopeMapping {
 
 /** OAuth 2.1 resource server: JWT access tokens from the listed issuers, verified against a JWKS. */
 export interface OAuthResourceServerConfig {
-  /** True when OAUTH_ISSUERS (and so OAUTH_JWKS_URL) is set. */
+  /** True when OAUTH_ISSUERS (and so OAUTH_JWKS_URL) is set, or the built-in authorization server is on. */
   enabled: boolean;
-  /** `iss` values accepted, compared exactly; advertised as `authorization_servers`. */
+  /**
+   * External `iss` values accepted, compared exactly; advertised as
+   * `authorization_servers`. The built-in server's issuer (`OAUTH_SERVER=builtin`)
+   * is not listed here: it is the base URL, known once listening.
+   */
   issuers: string[];
+  /** `OAUTH_SERVER=builtin`: also trust the built-in authorization server, with its keys read locally. */
+  builtinIssuer: boolean;
   jwksUrl?: string;
   jwksTimeoutMs: number;
   /** How long fetched keys are used before the JWKS is fetched again. */
@@ -56,6 +62,33 @@ export interface NetConfig {
   fetch: { timeoutMs: number; maxBytes: number; maxRedirects: number };
 }
 
+/** What the built-in authorization server rate-limits per client IP (express middleware in front of it). */
+export type RateLimitKind = 'register' | 'token' | 'authorize' | 'login';
+
+/** At most `limit` hits per `windowSeconds`. */
+export interface RateLimit {
+  limit: number;
+  windowSeconds: number;
+}
+
+/** The built-in OAuth 2.1 authorization server (`OAUTH_SERVER=builtin`, `src/authorization-server`). */
+export interface AuthorizationServerConfig {
+  enabled: boolean;
+  /**
+   * Encrypts the signing and cookie keys stored in the database (AES-256-GCM).
+   * Unset: a secret generated in `<DATA_DIR>/oauth-server-secret` (embedded
+   * database only; with DATABASE_URL every instance must share one, so it is required).
+   */
+  secret?: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  /** How long a rotated refresh token is still accepted (a retried refresh whose response was lost). */
+  refreshGraceSeconds: number;
+  /** A new signing key every this many days; the previous one stays in the JWKS. */
+  keyRotationDays: number;
+  rateLimits: Record<RateLimitKind, RateLimit>;
+}
+
 /** The parsed, typed configuration; built once at boot by {@link loadConfig}. */
 export interface AppConfig {
   http: {
@@ -78,13 +111,27 @@ export interface AppConfig {
      */
     publicBaseUrl?: string;
   };
-  /** The status server; `adminToken` opens its administrative routes (audit). */
-  status: { host: string; port: number; adminToken?: string };
+  /** The status server: health, status API, metrics, audit. */
+  status: {
+    host: string;
+    port: number;
+    /** Opens the administrative routes (full status, sessions, tools, metrics, audit); from STATUS_ADMIN_TOKEN or STATUS_ADMIN_TOKEN_FILE. */
+    adminToken?: string;
+    /** A token that opens `/metrics` only (for a Prometheus scrape config). */
+    metricsToken?: string;
+    /** `/metrics` without any token (when the status port is reachable only by the scraper). */
+    metricsPublic: boolean;
+    /** Longest wait for one readiness indicator before it counts as down. */
+    readinessTimeoutMs: number;
+    /** Queued audit events above which the audit indicator reports `degraded`. */
+    auditBacklogDegraded: number;
+  };
   /** Days of audit events to keep; 0 keeps everything. */
   audit: { retentionDays: number };
   dataDir: string;
   database: { url?: string };
   auth: { disabled: boolean; tokens: StaticToken[]; oauth: OAuthResourceServerConfig };
+  authorizationServer: AuthorizationServerConfig;
   sessions: { idleTtlMs: number; maxAgeMs: number; maxPerPrincipal: number; maxEvents: number };
   tools: {
     timeoutMs: number;
@@ -101,8 +148,21 @@ export interface AppConfig {
   /** The 2024-11-05 HTTP+SSE transport (`GET /sse` + `POST /messages`); when off, both routes are not mounted. */
   legacySse: { enabled: boolean };
   log: { level: Env['LOG_LEVEL'] };
+  /** Longest graceful shutdown: in-flight calls get most of it, the audit flush the rest. */
   shutdownTimeoutMs: number;
   net: NetConfig;
+  /**
+   * Rate limits per principal (per client IP for requests without one). `requests`
+   * per `windowMs` for every HTTP request of the MCP app (0: off); `tools`: per-tool
+   * limits from RATE_LIMIT_TOOLS, which override a tool's `@Tool({ rateLimit })`.
+   */
+  rateLimit: { requests: number; windowMs: number; tools: Record<string, ToolRateLimit> };
+}
+
+/** At most `limit` calls of one tool per principal in any `windowMs`. */
+export interface ToolRateLimit {
+  limit: number;
+  windowMs: number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -167,16 +227,18 @@ function oauthConfig(env: Partial<Env>, problems: { key: string; message: string
       scopeMap.push({ external, portico });
     }
   }
-  const enabled = issuers.length > 0;
+  const builtinIssuer = env.OAUTH_SERVER === 'builtin';
+  const enabled = issuers.length > 0 || builtinIssuer;
   if (enabled && env.HOST && isWildcard(env.HOST) && !env.PUBLIC_BASE_URL) {
     problems.push({
       key: 'PUBLIC_BASE_URL',
-      message: `required with OAUTH_ISSUERS when HOST is ${env.HOST}: tokens must be issued for <PUBLIC_BASE_URL>/mcp, the URL clients use`,
+      message: `required with ${builtinIssuer ? 'OAUTH_SERVER=builtin' : 'OAUTH_ISSUERS'} when HOST is ${env.HOST}: tokens must be issued for <PUBLIC_BASE_URL>/mcp, the URL clients use`,
     });
   }
   return {
     enabled,
     issuers,
+    builtinIssuer,
     jwksUrl: env.OAUTH_JWKS_URL,
     jwksTimeoutMs: env.OAUTH_JWKS_TIMEOUT_MS!,
     jwksCacheMs: env.OAUTH_JWKS_CACHE_SECONDS! * 1000,
@@ -186,6 +248,27 @@ function oauthConfig(env: Partial<Env>, problems: { key: string; message: string
     scopes: env.OAUTH_SCOPES ?? [],
     scopeMap,
   };
+}
+
+const RATE_LIMIT_KINDS: readonly RateLimitKind[] = ['register', 'token', 'authorize', 'login'];
+
+/** `OAUTH_SERVER_RATE_LIMITS`: `kind=limit/seconds` pairs, comma-separated; kinds left out keep their default. */
+export function parseRateLimits(text: string, problems: { key: string; message: string }[]): Record<RateLimitKind, RateLimit> {
+  const limits: Record<RateLimitKind, RateLimit> = {
+    register: { limit: 60, windowSeconds: 600 },
+    token: { limit: 600, windowSeconds: 60 },
+    authorize: { limit: 300, windowSeconds: 60 },
+    login: { limit: 10, windowSeconds: 600 },
+  };
+  for (const entry of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([a-z]+)=(\d+)\/(\d+)$/.exec(entry);
+    if (!m || !RATE_LIMIT_KINDS.includes(m[1] as RateLimitKind) || Number(m[2]) < 1 || Number(m[3]) < 1) {
+      problems.push({ key: 'OAUTH_SERVER_RATE_LIMITS', message: `${JSON.stringify(entry)} is not kind=limit/seconds with kind one of ${RATE_LIMIT_KINDS.join(', ')}` });
+      continue;
+    }
+    limits[m[1] as RateLimitKind] = { limit: Number(m[2]), windowSeconds: Number(m[3]) };
+  }
+  return limits;
 }
 
 /**
@@ -220,6 +303,24 @@ export function parseTokens(text: string, key: string, problems: { key: string; 
     }
   });
   return tokens;
+}
+
+const TOOL_LIMIT = /^([a-z][a-z0-9_]{0,63})=(\d+)\/(\d+)(s|m|h)?$/;
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+/** `RATE_LIMIT_TOOLS`: `tool=LIMIT/WINDOW` entries, WINDOW in seconds or with a unit (`30s`, `5m`, `1h`). */
+export function parseToolLimits(entries: string[], problems: { key: string; message: string }[]): Record<string, ToolRateLimit> {
+  const limits: Record<string, ToolRateLimit> = {};
+  for (const entry of entries) {
+    const m = TOOL_LIMIT.exec(entry);
+    if (!m || Number(m[2]) < 1 || Number(m[3]) < 1) {
+      problems.push({ key: 'RATE_LIMIT_TOOLS', message: `"${entry}" is not tool_name=LIMIT/WINDOW (e.g. openproject_create_work_package=10/60s)` });
+      continue;
+    }
+    if (limits[m[1]]) problems.push({ key: 'RATE_LIMIT_TOOLS', message: `${m[1]} is listed twice` });
+    limits[m[1]] = { limit: Number(m[2]), windowMs: Number(m[3]) * UNIT_MS[(m[4] ?? 's') as keyof typeof UNIT_MS] };
+  }
+  return limits;
 }
 
 /** Validates the environment; throws a {@link ConfigError} naming every bad key. */
@@ -266,6 +367,32 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
     else problems.push({ key: 'ALLOWED_ORIGINS', message: `${origin} is neither an origin (https://app.example.com) nor a host name` });
   }
   const oauth = oauthConfig(env, problems);
+  const rateLimits = parseRateLimits(env.OAUTH_SERVER_RATE_LIMITS ?? '', problems);
+  if (env.OAUTH_SERVER === 'builtin' && env.DATABASE_URL && !env.OAUTH_SERVER_SECRET) {
+    problems.push({
+      key: 'OAUTH_SERVER_SECRET',
+      message: 'required with OAUTH_SERVER=builtin and DATABASE_URL: every instance must decrypt the signing keys stored in the database (e.g. `openssl rand -base64 48`)',
+    });
+  }
+  let adminToken = env.STATUS_ADMIN_TOKEN;
+  if (env.STATUS_ADMIN_TOKEN_FILE) {
+    if (adminToken) {
+      problems.push({ key: 'STATUS_ADMIN_TOKEN_FILE', message: 'set STATUS_ADMIN_TOKEN or STATUS_ADMIN_TOKEN_FILE, not both' });
+    } else {
+      try {
+        adminToken = readFileSync(resolve(cwd, env.STATUS_ADMIN_TOKEN_FILE), 'utf8').trim();
+        if (adminToken.length < MIN_TOKEN_LENGTH || /\s/.test(adminToken)) {
+          problems.push({ key: 'STATUS_ADMIN_TOKEN_FILE', message: `the token must be one line of at least ${MIN_TOKEN_LENGTH} characters without white space` });
+        }
+      } catch (e) {
+        problems.push({ key: 'STATUS_ADMIN_TOKEN_FILE', message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? 'error'}` });
+      }
+    }
+  }
+  if (adminToken && env.METRICS_TOKEN === adminToken) {
+    problems.push({ key: 'METRICS_TOKEN', message: 'must differ from the admin token (it opens /metrics only)' });
+  }
+  const toolLimits = parseToolLimits(env.RATE_LIMIT_TOOLS ?? [], problems);
   if (env.PORT && env.PORT === env.STATUS_PORT) {
     problems.push({ key: 'STATUS_PORT', message: 'must differ from PORT' });
   }
@@ -274,7 +401,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
   }
   const net = { allow: parseNetRules(env.NET_ALLOW ?? [], 'NET_ALLOW', problems), deny: parseNetRules(env.NET_DENY ?? [], 'NET_DENY', problems) };
   if (problems.length) throw new ConfigError(problems);
-  return toConfig(env as Env, tokens, oauth, originHosts, net, cwd);
+  return toConfig(env as Env, tokens, oauth, originHosts, cwd, rateLimits, adminToken, toolLimits, net);
 }
 
 function toConfig(
@@ -282,8 +409,11 @@ function toConfig(
   tokens: StaticToken[],
   oauth: OAuthResourceServerConfig,
   originHosts: string[],
-  net: Pick<NetConfig, 'allow' | 'deny'>,
   cwd: string,
+  rateLimits: Record<RateLimitKind, RateLimit>,
+  adminToken: string | undefined,
+  toolLimits: Record<string, ToolRateLimit>,
+  net: Pick<NetConfig, 'allow' | 'deny'>,
 ): AppConfig {
   return {
     http: {
@@ -295,11 +425,28 @@ function toConfig(
       trustProxy: env.TRUST_PROXY,
       publicBaseUrl: env.PUBLIC_BASE_URL,
     },
-    status: { host: env.STATUS_HOST, port: env.STATUS_PORT, adminToken: env.STATUS_ADMIN_TOKEN },
+    status: {
+      host: env.STATUS_HOST,
+      port: env.STATUS_PORT,
+      adminToken,
+      metricsToken: env.METRICS_TOKEN,
+      metricsPublic: env.METRICS_PUBLIC,
+      readinessTimeoutMs: env.READINESS_TIMEOUT_MS,
+      auditBacklogDegraded: env.AUDIT_BACKLOG_DEGRADED,
+    },
     audit: { retentionDays: env.AUDIT_RETENTION_DAYS },
     dataDir: isAbsolute(env.DATA_DIR) ? env.DATA_DIR : resolve(cwd, env.DATA_DIR),
     database: { url: env.DATABASE_URL },
     auth: { disabled: env.AUTH_DISABLED, tokens, oauth },
+    authorizationServer: {
+      enabled: env.OAUTH_SERVER === 'builtin',
+      secret: env.OAUTH_SERVER_SECRET,
+      accessTokenTtlSeconds: env.OAUTH_SERVER_ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: env.OAUTH_SERVER_REFRESH_TOKEN_TTL_SECONDS,
+      refreshGraceSeconds: env.OAUTH_SERVER_REFRESH_GRACE_SECONDS,
+      keyRotationDays: env.OAUTH_SERVER_KEY_ROTATION_DAYS,
+      rateLimits,
+    },
     sessions: {
       idleTtlMs: env.SESSION_IDLE_TTL_SECONDS * 1000,
       maxAgeMs: env.SESSION_MAX_AGE_SECONDS * 1000,
@@ -322,6 +469,7 @@ function toConfig(
       probeTimeoutMs: env.NET_PROBE_TIMEOUT_MS,
       fetch: { timeoutMs: env.NET_FETCH_TIMEOUT_MS, maxBytes: env.NET_FETCH_MAX_BYTES, maxRedirects: env.NET_FETCH_MAX_REDIRECTS },
     },
+    rateLimit: { requests: env.RATE_LIMIT_REQUESTS, windowMs: env.RATE_LIMIT_WINDOW_SECONDS * 1000, tools: toolLimits },
   };
 }
 
@@ -329,14 +477,24 @@ function toConfig(
 export function configSummary(config: AppConfig): Record<string, unknown> {
   return {
     http: { host: config.http.host, port: config.http.port, allowedHosts: config.http.allowedHosts, allowedOrigins: config.http.allowedOrigins, maxBodyBytes: config.http.maxBodyBytes, trustProxy: config.http.trustProxy },
-    status: { host: config.status.host, port: config.status.port, adminApi: Boolean(config.status.adminToken) },
+    status: {
+      host: config.status.host,
+      port: config.status.port,
+      adminApi: Boolean(config.status.adminToken),
+      metrics: config.status.metricsPublic ? 'public' : config.status.metricsToken ? 'metrics or admin token' : 'admin token',
+      readinessTimeoutMs: config.status.readinessTimeoutMs,
+      auditBacklogDegraded: config.status.auditBacklogDegraded,
+    },
     audit: config.audit,
     database: config.database.url ? 'postgres' : 'embedded',
-    auth: { disabled: config.auth.disabled, staticTokens: config.auth.tokens.map((t) => t.name) },
+    auth: { disabled: config.auth.disabled, staticTokens: config.auth.tokens.map((t) => t.name), oauthIssuers: config.auth.oauth.issuers },
+    authorizationServer: config.authorizationServer.enabled ? { ...config.authorizationServer, secret: config.authorizationServer.secret ? 'configured' : 'generated' } : 'off',
     sessions: config.sessions,
     tools: config.tools,
     requestStateKey: config.requestState.configured ? 'configured' : 'random per process',
     logLevel: config.log.level,
     net: { allow: config.net.allow, deny: config.net.deny, icmp: config.net.icmp.enabled },
+    rateLimit: config.rateLimit,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
   };
 }

@@ -69,6 +69,11 @@ export const envSchema = z.object({
   STATUS_HOST: host.default('127.0.0.1'),
   STATUS_PORT: port(8081),
   STATUS_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  STATUS_ADMIN_TOKEN_FILE: z.string().optional(),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  METRICS_PUBLIC: bool(false),
+  READINESS_TIMEOUT_MS: positiveInt(2000),
+  AUDIT_BACKLOG_DEGRADED: positiveInt(1000),
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).default(0),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z
@@ -93,6 +98,13 @@ export const envSchema = z.object({
   OAUTH_EXTRA_AUDIENCES: list,
   OAUTH_SCOPES: scopeList,
   OAUTH_SCOPE_MAP: list,
+  OAUTH_SERVER: z.enum(['off', 'builtin'], { message: 'must be off or builtin' }).default('off'),
+  OAUTH_SERVER_SECRET: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 48`)').optional(),
+  OAUTH_SERVER_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
+  OAUTH_SERVER_REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).default(30 * 24 * 60 * 60),
+  OAUTH_SERVER_REFRESH_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  OAUTH_SERVER_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  OAUTH_SERVER_RATE_LIMITS: z.string().default('register=60/600,token=600/60,authorize=300/60,login=10/600'),
   SESSION_IDLE_TTL_SECONDS: positiveInt(30 * 60),
   SESSION_MAX_AGE_SECONDS: positiveInt(24 * 60 * 60),
   SESSION_MAX_PER_PRINCIPAL: positiveInt(32),
@@ -115,6 +127,9 @@ export const envSchema = z.object({
   NET_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   NET_FETCH_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   NET_FETCH_MAX_REDIRECTS: z.coerce.number().int().min(0).max(20).default(5),
+  RATE_LIMIT_REQUESTS: z.coerce.number().int().min(0).default(600),
+  RATE_LIMIT_WINDOW_SECONDS: positiveInt(60),
+  RATE_LIMIT_TOOLS: list,
 });
 
 export type Env = z.infer<typeof envSchema>;

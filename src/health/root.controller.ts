@@ -1,8 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
+import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../auth/public.decorator';
 import { PACKAGE_VERSION } from '../common/paths';
 
-/** Minimal unauthenticated liveness on the main port, for load balancers. */
+/** Minimal unauthenticated liveness on the main port, for load balancers (never rate-limited). */
+@SkipThrottle()
 @Controller()
 export class RootController {
   @Public()

@@ -1,4 +1,5 @@
 import { BadRequestException, Controller, Get, Query, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
@@ -24,12 +25,28 @@ const querySchema = auditFilterSchema.extend({
  * The audit API on the status port (admin token). `format=json` pages with a
  * cursor; `ndjson` and `csv` stream every matching row, for any range.
  */
+@ApiTags('audit')
+@ApiBearerAuth('admin')
+@ApiUnauthorizedResponse({ description: 'Admin token missing or wrong.' })
 @Controller('audit')
 @UseGuards(AdminGuard)
 export class AuditController {
   constructor(private readonly dataSource: DataSource) {}
 
   @Get()
+  @ApiOperation({ summary: 'Audit events, oldest first: JSON pages with a cursor, or every match as NDJSON or CSV. See docs/audit.md.' })
+  @ApiQuery({ name: 'from', required: false, description: 'Occurred at or after (ISO 8601 with offset).' })
+  @ApiQuery({ name: 'to', required: false, description: 'Occurred before (ISO 8601 with offset).' })
+  @ApiQuery({ name: 'principal', required: false })
+  @ApiQuery({ name: 'tool', required: false })
+  @ApiQuery({ name: 'kind', required: false })
+  @ApiQuery({ name: 'outcome', required: false })
+  @ApiQuery({ name: 'session', required: false })
+  @ApiQuery({ name: 'cursor', required: false, description: 'From the previous page.' })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } })
+  @ApiQuery({ name: 'format', required: false, enum: ['json', 'ndjson', 'csv'] })
+  @ApiProduces('application/json', 'application/x-ndjson', 'text/csv')
+  @ApiOkResponse({ description: 'A page `{ events, nextCursor }` (json), or a stream of events (ndjson, csv).' })
   async list(@Query() raw: Record<string, string>, @Res() res: Response): Promise<void> {
     const parsed = querySchema.safeParse(raw);
     if (!parsed.success) throw new BadRequestException(z.prettifyError(parsed.error));
@@ -55,6 +72,8 @@ export class AuditController {
 
   /** Walks every hash chain; `problems` lists the first broken link of each. */
   @Get('verify')
+  @ApiOperation({ summary: 'Walks every hash chain; `problems` lists the first broken link of each.' })
+  @ApiOkResponse({ description: 'The verification report.' })
   verify() {
     return verifyAuditLog(this.dataSource);
   }

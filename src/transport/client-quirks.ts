@@ -1,7 +1,9 @@
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import type { Request } from 'express';
 
-const MODERN = '2026-07-28';
+/** The modern era's revision (the SDK's SUPPORTED_PROTOCOL_VERSIONS lists the legacy ones). */
+export const MODERN_PROTOCOL_VERSION = '2026-07-28';
+const MODERN = MODERN_PROTOCOL_VERSION;
 const LEGACY_VERSIONS = SUPPORTED_PROTOCOL_VERSIONS.filter((v) => v < MODERN);
 const PROTOCOL_VERSION_META = 'io.modelcontextprotocol/protocolVersion';
 const CLIENT_INFO_META = 'io.modelcontextprotocol/clientInfo';

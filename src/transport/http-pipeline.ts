@@ -1,10 +1,12 @@
 import { hostHeaderValidation, originValidation } from '@modelcontextprotocol/express';
 import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { JsonRpcCode, sendJsonRpcError } from '../common/json-rpc-error';
 import { requestContextMiddleware } from '../common/request-context';
 import { type AppConfig, isLoopback } from '../config/app-config';
+import { LifecycleService } from '../lifecycle/lifecycle.service';
+import { MetricsService } from '../metrics/metrics.service';
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
@@ -65,14 +67,19 @@ function jsonBody(limit: number) {
 
 /**
  * The express layer in front of Nest's routing, in order: request id and
- * async context, Host and Origin validation (403), JSON body with a limit
- * (413). Auth follows as Nest's global guard.
+ * async context, request metrics, Host and Origin validation (403),
+ * `beforeBody` (handlers that read the raw body themselves: the built-in
+ * authorization server), JSON body with a limit (413), then the drain gate
+ * (503 while shutting down). Auth and rate limits follow as Nest's global guards.
  */
-export function applyHttpPipeline(app: NestExpressApplication, config: AppConfig): void {
+export function applyHttpPipeline(app: NestExpressApplication, config: AppConfig, beforeBody: RequestHandler[] = []): void {
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
   app.use(requestContextMiddleware);
+  app.use(app.get(MetricsService).httpMiddleware());
   app.use(logged('Host', hostHeaderValidation(allowedHostnames(config))));
   app.use(logged('Origin', originValidation(allowedOriginHostnames(config))));
+  for (const handler of beforeBody) app.use(handler);
   app.use(jsonBody(config.http.maxBodyBytes));
+  app.use(app.get(LifecycleService).middleware());
 }

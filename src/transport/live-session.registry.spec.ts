@@ -1,4 +1,5 @@
 import type { AuditService } from '../audit/audit.service';
+import type { MetricsService } from '../metrics/metrics.service';
 import { McpRegistry, type McpServerBuilder } from '@portico/mcp-core';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { Logger } from '@nestjs/common';
@@ -57,7 +58,7 @@ describe('LiveSessionRegistry', () => {
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     now = 1_700_000_000_000;
     store = new MemorySessionStore({ idleTtlMs: 30 * MINUTE, maxAgeMs: 120 * MINUTE, maxPerPrincipal: 2 }, () => now);
-    registry = new LiveSessionRegistry(store, new MemoryEventStore(10), new McpRegistry(), { sync: () => undefined, usePrincipal: () => undefined } as unknown as McpServerBuilder, { record: () => undefined } as unknown as AuditService);
+    registry = new LiveSessionRegistry(store, new MemoryEventStore(10), new McpRegistry(), { sync: () => undefined, usePrincipal: () => undefined } as unknown as McpServerBuilder, { record: () => undefined } as unknown as AuditService, { sessionOpened: () => undefined, sessionEnded: () => undefined } as unknown as MetricsService);
   });
   afterEach(() => jest.restoreAllMocks());
 

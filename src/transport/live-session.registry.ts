@@ -5,6 +5,7 @@ import type { Response } from 'express';
 import { JsonRpcCode, sendJsonRpcError } from '../common/json-rpc-error';
 import { AuditService } from '../audit/audit.service';
 import { requestContext } from '../common/request-context';
+import { MetricsService } from '../metrics/metrics.service';
 import { EVENT_STORE, type EventStore } from '../session/event-store.interface';
 import { SESSION_STORE, type SessionRecord, type SessionStore } from '../session/session-store.interface';
 
@@ -56,6 +57,7 @@ export class LiveSessionRegistry implements OnModuleInit, OnApplicationShutdown 
     private readonly registry: McpRegistry,
     private readonly builder: McpServerBuilder,
     private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
   ) {}
 
   onModuleInit(): void {
@@ -100,6 +102,7 @@ export class LiveSessionRegistry implements OnModuleInit, OnApplicationShutdown 
       this.live.delete(record.id);
       throw e;
     }
+    this.metrics.sessionOpened('legacy', session.kind);
     this.logger.log({ sessionId: record.id, transport: session.kind, client: record.clientName }, 'session opened');
     this.audit.record({
       kind: 'session_opened',
@@ -165,6 +168,7 @@ export class LiveSessionRegistry implements OnModuleInit, OnApplicationShutdown 
     const session = this.live.get(id);
     if (!session) return;
     this.live.delete(id);
+    this.metrics.sessionEnded('legacy', session.kind, why);
     this.audit.record({
       kind: why === 'expired' ? 'session_expired' : 'session_closed',
       outcome: why,
@@ -177,6 +181,24 @@ export class LiveSessionRegistry implements OnModuleInit, OnApplicationShutdown 
     await Promise.all([this.store.delete(id), this.events.deleteSession(id)]).catch((e) =>
       this.logger.warn({ err: e, sessionId: id }, 'could not remove session state'),
     );
+  }
+
+  /** Sessions served here, with their records (status API); a session the store lost is left out. */
+  async list(): Promise<(SessionRecord & { transport: SessionTransportKind })[]> {
+    const rows = await Promise.all(
+      [...this.live].map(async ([id, session]) => {
+        const record = await this.store.get(id).catch(() => undefined);
+        return record && { ...record, transport: session.kind };
+      }),
+    );
+    return rows.filter((r) => r !== undefined);
+  }
+
+  /** Sessions served here, by transport. */
+  countByTransport(): Record<SessionTransportKind, number> {
+    const counts: Record<SessionTransportKind, number> = { 'streamable-http': 0, sse: 0 };
+    for (const { kind } of this.live.values()) counts[kind]++;
+    return counts;
   }
 
   /** The protocol version a session negotiated, from its record. */

@@ -6,7 +6,9 @@ import type { Request, Response } from 'express';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { ProtectedResourceService } from '../auth/protected-resource.service';
 import { JsonRpcCode, rejectBatch, sendJsonRpcError } from '../common/json-rpc-error';
+import { rememberTool } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
 import { alignProtocolVersionHeader } from './client-quirks';
 import { LegacySessionsService } from './legacy-sessions.service';
 import { ModernHandlerService } from './modern-handler.service';
@@ -26,6 +28,7 @@ export class McpController {
     private readonly legacy: LegacySessionsService,
     private readonly resource: ProtectedResourceService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {}
 
   @Post()
@@ -34,6 +37,8 @@ export class McpController {
     if (this.refuseInsufficientScope(req, res, principal)) return;
     if (this.config.mcp.clientQuirks) await this.tolerateQuirks(req);
     const legacy = await isLegacyRequest(await toWebRequest(req, req.body ?? {}), req.body);
+    this.metrics.mcpRequest((req.body as { method?: unknown } | undefined)?.method, legacy ? 'legacy' : 'modern');
+    rememberTool(req.body);
     if (legacy) await this.legacy.post(req, res, principal);
     else await this.modern.handle(req, res, principal);
   }

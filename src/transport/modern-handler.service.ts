@@ -5,6 +5,7 @@ import { McpRegistry, McpServerBuilder, type Principal, type RegistryKind } from
 import type { Request, Response } from 'express';
 import { currentRequestId } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
 
 /**
  * The modern era (2026-07-28) on `/mcp`: stateless, one server instance per
@@ -18,11 +19,13 @@ export class ModernHandlerService implements OnModuleInit, OnApplicationShutdown
   private readonly handler: McpHttpHandler;
   private readonly node: NodeMcpRequestHandler;
   private stopListening?: () => void;
+  private listenStreams = 0;
 
   constructor(
     builder: McpServerBuilder,
     private readonly registry: McpRegistry,
     @Inject(APP_CONFIG) config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {
     this.handler = createMcpHandler(
       (ctx) =>
@@ -55,7 +58,20 @@ export class ModernHandlerService implements OnModuleInit, OnApplicationShutdown
     };
   }
 
+  /** Open `subscriptions/listen` streams: the modern era's only long-lived state. */
+  get openStreams(): number {
+    return this.listenStreams;
+  }
+
   async handle(req: Request, res: Response, principal: Principal): Promise<void> {
+    if ((req.body as { method?: unknown } | undefined)?.method === 'subscriptions/listen') {
+      this.listenStreams++;
+      this.metrics.sessionOpened('modern', 'streamable-http');
+      res.once('close', () => {
+        this.listenStreams--;
+        this.metrics.sessionEnded('modern', 'streamable-http', 'closed');
+      });
+    }
     // The SDK passes `req.auth` through to the factory; the credential itself is not needed there.
     const auth: AuthInfo = { token: '', clientId: principal.id, scopes: principal.scopes, extra: { principal } };
     await this.node(Object.assign(req, { auth }), res, req.body);

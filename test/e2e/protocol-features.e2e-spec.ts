@@ -2,6 +2,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { AuditService } from '../../src/audit/audit.service';
 import { bearer, bootPortico, type TestPortico, TOKENS } from '../support/portico';
 import { ProbeToolsModule, probe } from '../support/test-tools';
 
@@ -54,7 +55,6 @@ describe('protocol features through the official clients', () => {
     });
 
     it('modern v2 client: input_required rounds with a signed requestState, fulfilled by the client', async () => {
-      const started = new Date();
       const client = new Client({ name: 'elicit-v2', version: '1' }, { versionNegotiation: { mode: 'auto' }, capabilities: { elicitation: { form: {} } } });
       const asked: string[] = [];
       client.setRequestHandler('elicitation/create', async (req) => {
@@ -69,7 +69,8 @@ describe('protocol features through the official clients', () => {
       expect(asked).toEqual(['What is your name?', 'Greet Grace?']);
       await client.close();
 
-      const rows = await portico.auditRows(`tool = 'greet_user' AND era = 'modern' AND occurred_at >= $1`, [started]);
+      // This instance's rows only: the suites share one PostgreSQL database across runs.
+      const rows = await portico.auditRows(`tool = 'greet_user' AND era = 'modern' AND instance_id = $1`, [portico.app.get(AuditService).instanceId]);
       expect(rows.map((r) => r.outcome)).toEqual(['input_required', 'input_required', 'ok']);
     });
 

@@ -1,39 +1,13 @@
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
 import { Client as Pg } from 'pg';
 import { migrate } from '../../src/cli/migrate.command';
 import { loadConfig } from '../../src/config/app-config';
-import { postgresAvailable, scratchDatabase } from '../support/postgres';
+import { localCluster as cluster, pgctl, postgresAvailable, postgresReady, scratchDatabase } from '../support/postgres';
 import { spawnPortico } from '../support/process';
 import { tempDirs } from '../support/temp-dirs';
 
 const TOKEN = 'fault-token-0123456789abcdef';
-
-/** The local PostgreSQL cluster, stopped and started the way an operator would. */
-const cluster = (() => {
-  if (!existsSync('/etc/postgresql')) return undefined;
-  const [version] = readdirSync('/etc/postgresql');
-  return version ? { version } : undefined;
-})();
-
-function pgctl(action: 'stop' | 'start'): void {
-  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', cluster!.version, 'main', action, ...(action === 'stop' ? ['-m', 'fast'] : [])], {
-    stdio: 'ignore',
-  });
-  if (action === 'start') {
-    for (let i = 0; i < 100; i++) {
-      try {
-        execFileSync('pg_isready', ['-h', '127.0.0.1', '-p', '5432', '-q']);
-        return;
-      } catch {
-        execFileSync('sleep', ['0.1']);
-      }
-    }
-    throw new Error('PostgreSQL did not come back');
-  }
-}
 
 async function toolCallRows(url: string): Promise<{ rows: number; distinct: number }> {
   const pg = new Pg({ connectionString: url });
@@ -82,19 +56,13 @@ describe('audit log when PostgreSQL goes away', () => {
   });
 
   afterAll(async () => {
-    if (cluster && available) {
-      try {
-        execFileSync('pg_isready', ['-h', '127.0.0.1', '-p', '5432', '-q']);
-      } catch {
-        pgctl('start');
-      }
-    }
+    if (cluster && available && !postgresReady()) pgctl('start');
     await scratch?.drop();
   });
 
   it('a steady stream of calls survives a stop and start of PostgreSQL, and each call is recorded once', async () => {
     if (!available) return;
-    const run = spawnPortico({ DATA_DIR: tempDir(), PORT: '0', STATUS_PORT: '0', AUTH_TOKENS: `fault:${TOKEN}`, DATABASE_URL: scratch!.url, LOG_LEVEL: 'warn' });
+    const run = spawnPortico({ DATA_DIR: tempDir(), PORT: '0', STATUS_PORT: '0', AUTH_TOKENS: `fault:${TOKEN}`, DATABASE_URL: scratch!.url, LOG_LEVEL: 'info' });
     try {
       const [, url] = await run.waitFor(/"mcpUrl":"(http:\/\/127\.0\.0\.1:\d+\/mcp)"/);
       const client = await connect(url);
@@ -124,7 +92,7 @@ describe('audit log when PostgreSQL goes away', () => {
 
   it('killed with SIGKILL while PostgreSQL is away, Portico replays its journal on the next start', async () => {
     if (!available) return;
-    const env = { DATA_DIR: tempDir(), PORT: '0', STATUS_PORT: '0', AUTH_TOKENS: `fault:${TOKEN}`, DATABASE_URL: scratch!.url, LOG_LEVEL: 'warn' };
+    const env = { DATA_DIR: tempDir(), PORT: '0', STATUS_PORT: '0', AUTH_TOKENS: `fault:${TOKEN}`, DATABASE_URL: scratch!.url, LOG_LEVEL: 'info' };
     const before = (await toolCallRows(scratch!.url)).rows;
     const first = spawnPortico(env);
     const [, url] = await first.waitFor(/"mcpUrl":"(http:\/\/127\.0\.0\.1:\d+\/mcp)"/);

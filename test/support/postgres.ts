@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { Client } from 'pg';
 
 /** The PostgreSQL the integration suites use: DATABASE_URL, else the local default. */
@@ -40,4 +42,36 @@ export async function scratchDatabase(): Promise<{ url: string; drop(): Promise<
       await c.end();
     },
   };
+}
+
+/** The local PostgreSQL cluster (Debian's pg_ctlcluster), for fault tests that stop and start it; undefined elsewhere. */
+export const localCluster: { version: string } | undefined = (() => {
+  if (!existsSync('/etc/postgresql')) return undefined;
+  const [version] = readdirSync('/etc/postgresql');
+  return version ? { version } : undefined;
+})();
+
+/** True when PostgreSQL on 127.0.0.1:5432 accepts connections. */
+export function postgresReady(): boolean {
+  try {
+    execFileSync('pg_isready', ['-h', '127.0.0.1', '-p', '5432', '-q']);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops (fast) or starts the local cluster the way an operator would; `start`
+ * returns once it accepts connections. Other suites share the cluster: keep
+ * the stop short and start it again in a `finally`.
+ */
+export function pgctl(action: 'stop' | 'start'): void {
+  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', localCluster!.version, 'main', action, ...(action === 'stop' ? ['-m', 'fast'] : [])], {
+    stdio: 'ignore',
+  });
+  if (action === 'start') {
+    for (let i = 0; i < 100 && !postgresReady(); i++) execFileSync('sleep', ['0.1']);
+    if (!postgresReady()) throw new Error('PostgreSQL did not come back');
+  }
 }

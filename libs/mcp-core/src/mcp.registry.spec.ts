@@ -61,6 +61,17 @@ describe('McpRegistry', () => {
     expect(registry.addTool(tool(name)).name).toBe(name);
   });
 
+  it.each([
+    ['a zero limit', { limit: 0, windowMs: 1000 }],
+    ['a fractional window', { limit: 5, windowMs: 0.5 }],
+    ['a missing window', { limit: 5 }],
+  ])('rejects a rateLimit with %s', (_, rateLimit) => {
+    const entry = tool('echo_text', 'Bad.limit');
+    expect(() => registry.addTool({ ...entry, definition: { ...entry.definition, rateLimit: rateLimit as never } })).toThrow(
+      'Tool "echo_text" on Bad.limit: rateLimit needs a positive integer limit and windowMs',
+    );
+  });
+
   it('rejects an invalid namespace', () => {
     expect(() => registry.addTool({ ...tool('echo_text'), namespace: 'Time' })).toThrow(/Invalid tool namespace "Time"/);
   });

@@ -63,6 +63,10 @@ export class McpRegistry {
     if (definition.output !== undefined && !(definition.output instanceof z.ZodObject)) {
       throw new ToolDefinitionError(`Tool "${name}" on ${source}: output must be a zod object schema (z.object({...}))`);
     }
+    const limit = definition.rateLimit;
+    if (limit !== undefined && !(Number.isInteger(limit.limit) && limit.limit > 0 && Number.isInteger(limit.windowMs) && limit.windowMs > 0)) {
+      throw new ToolDefinitionError(`Tool "${name}" on ${source}: rateLimit needs a positive integer limit and windowMs`);
+    }
     const existing = this.toolMap.get(name);
     if (existing) throw new ToolDefinitionError(`Duplicate tool name "${name}": declared by ${existing.source} and by ${source}`);
     const tool: RegisteredTool = { ...entry, definition: { ...definition, input: definition.input ?? z.object({}) } };

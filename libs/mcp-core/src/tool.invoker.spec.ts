@@ -248,4 +248,25 @@ describe('ToolInvoker', () => {
     expect(later).toHaveLength(1);
     expect(logged).toHaveBeenCalledWith(expect.objectContaining({ tool: 'lookup' }), 'tool call listener failed');
   });
+
+  it('counts calls in flight and tells a waiter when the last one ends', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    expect(invoker.inFlight).toBe(0);
+    await invoker.whenIdle(); // nothing running: at once
+
+    const call = invoker.invoke(register(() => gate.then(() => 'done')), {}, context());
+    const failing = invoker.invoke(register(() => { throw new ToolError('no'); }), {}, context());
+    expect(invoker.inFlight).toBe(2);
+    let idle = false;
+    const waiting = invoker.whenIdle().then(() => (idle = true));
+    await failing;
+    await new Promise((r) => setImmediate(r));
+    expect([invoker.inFlight, idle]).toEqual([1, false]);
+
+    release();
+    expect(text(await call)).toBe('done');
+    await waiting;
+    expect([invoker.inFlight, idle]).toEqual([0, true]);
+  });
 });

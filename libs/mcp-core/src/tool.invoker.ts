@@ -52,6 +52,8 @@ export interface ToolCallListener {
 export class ToolInvoker {
   private readonly logger = new Logger('ToolInvoker');
   private readonly listeners: ToolCallListener[] = [];
+  private running = 0;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(@Inject(MCP_CORE_OPTIONS) private readonly options: McpCoreOptions) {}
 
@@ -64,10 +66,27 @@ export class ToolInvoker {
     if (i >= 0) this.listeners.splice(i, 1);
   }
 
+  /** Calls running now. */
+  get inFlight(): number {
+    return this.running;
+  }
+
+  /** Resolves when no call is running (at once when none is): a graceful shutdown waits for it. */
+  whenIdle(): Promise<void> {
+    return this.running === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   async invoke(tool: RegisteredTool, args: unknown, ctx: ToolContext): Promise<CallToolResult | InputRequiredResult> {
     const startedAt = new Date();
     const started = performance.now();
-    const { result, outcome, error } = await this.run(tool, args, ctx);
+    this.running++;
+    let ran: Awaited<ReturnType<ToolInvoker['run']>>;
+    try {
+      ran = await this.run(tool, args, ctx);
+    } finally {
+      if (--this.running === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+    const { result, outcome, error } = ran;
     const event: ToolCallEvent = {
       tool: tool.name,
       namespace: tool.namespace,

@@ -1,10 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
   decodeJwt,
   decodeProtectedHeader,
   errors,
+  type JSONWebKeySet,
   type JWTPayload,
   type JWTVerifyOptions,
   jwtVerify,
@@ -12,6 +13,7 @@ import {
 import type { Principal } from '@portico/mcp-core';
 import { APP_CONFIG, type AppConfig, type OAuthResourceServerConfig } from '../../config/app-config';
 import { ProtectedResourceService } from '../protected-resource.service';
+import { LOCAL_ISSUER, type LocalIssuer } from './local-issuer';
 import { type AccessTokenClaims, oauthPrincipal, tokenClientId, tokenScopes } from './oauth-principal';
 
 /** Why an access token was refused; recorded in the audit log (`detail.reason`). */
@@ -26,6 +28,7 @@ export type OAuthFailureReason =
   | 'missing_claim'
   | 'unknown_key'
   | 'bad_signature'
+  | 'revoked'
   | 'jwks_unavailable';
 
 /** An access token refused, or one that could not be checked (`jwks_unavailable`). Never carries the token. */
@@ -82,16 +85,22 @@ function unavailable(e: unknown): boolean {
  * `typ`, issuer from the allow-list, audience equal to the canonical resource
  * URL (RFC 8707), `exp`/`nbf` with a small leeway, and a subject. The token
  * itself is never kept, logged or passed on.
+ *
+ * With the built-in authorization server (`OAUTH_SERVER=builtin`), its issuer
+ * (the base URL) is accepted too; its keys are read in-process (no HTTP round
+ * trip to itself), and a token whose grant was revoked is refused at once.
  */
 @Injectable()
 export class OAuthTokenVerifier {
   private readonly logger = new Logger('OAuth');
   private readonly oauth: OAuthResourceServerConfig;
   private readonly keys?: ReturnType<typeof createRemoteJWKSet>;
+  private localKeys?: { source: JSONWebKeySet; keys: ReturnType<typeof createLocalJWKSet> };
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly resource: ProtectedResourceService,
+    @Optional() @Inject(LOCAL_ISSUER) private readonly local?: LocalIssuer,
   ) {
     this.oauth = config.auth.oauth;
     if (this.oauth.enabled && this.oauth.jwksUrl) {
@@ -108,7 +117,7 @@ export class OAuthTokenVerifier {
    * dots in it is left to the static tokens).
    */
   accepts(token: string): boolean {
-    if (this.keys === undefined || !JWS_COMPACT.test(token)) return false;
+    if ((this.keys === undefined && !this.builtinIssuer) || !JWS_COMPACT.test(token)) return false;
     try {
       return typeof decodeProtectedHeader(token).alg === 'string';
     } catch {
@@ -133,26 +142,42 @@ export class OAuthTokenVerifier {
       throw new OAuthTokenError('wrong_typ', `typ ${String(header.typ)} is not an access token type`, facts);
     }
     // Before any key lookup: a foreign issuer's token never makes us fetch the JWKS.
-    if (typeof unverified.iss !== 'string' || !this.oauth.issuers.includes(unverified.iss)) {
+    const local = this.builtinIssuer !== undefined && unverified.iss === this.builtinIssuer;
+    if (typeof unverified.iss !== 'string' || !(local || (this.keys && this.oauth.issuers.includes(unverified.iss)))) {
       throw new OAuthTokenError('wrong_issuer', 'issuer is not accepted', facts);
     }
 
     const options: JWTVerifyOptions = {
       algorithms: ALGORITHMS,
-      issuer: this.oauth.issuers,
+      issuer: unverified.iss,
       audience: [this.resource.resourceUrl, ...this.oauth.extraAudiences],
       clockTolerance: this.oauth.clockSkewSeconds,
       requiredClaims: ['exp', 'sub'],
     };
     let claims: AccessTokenClaims;
     try {
-      claims = (await this.verifySignature(token, options)) as AccessTokenClaims;
+      claims = (local ? (await jwtVerify(token, this.localKeySet(), options)).payload : await this.verifySignature(token, options)) as AccessTokenClaims;
     } catch (e) {
       throw this.refusal(e, facts);
     }
     if (typeof claims.sub !== 'string' || claims.sub === '') throw new OAuthTokenError('missing_claim', 'sub must be a non-empty string', facts);
     const principal = oauthPrincipal(claims, this.oauth.scopeMap);
+    if (local && typeof claims.grant_id === 'string' && !(await this.local!.grantActive(claims.grant_id))) {
+      throw new OAuthTokenError('revoked', 'the grant this token was issued from has been revoked', { ...facts, principalId: principal.id });
+    }
     return { principal, issuer: claims.iss, clientId: tokenClientId(claims), scopes: tokenScopes(claims), expiresAt: claims.exp };
+  }
+
+  /** The built-in authorization server's issuer (this server's base URL), when it runs in this process. */
+  private get builtinIssuer(): string | undefined {
+    return this.oauth.builtinIssuer && this.local ? this.resource.baseUrl : undefined;
+  }
+
+  /** The built-in server's keys, re-imported only when its key set changes (rotation). */
+  private localKeySet(): ReturnType<typeof createLocalJWKSet> {
+    const source = this.local!.jwks();
+    if (this.localKeys?.source !== source) this.localKeys = { source, keys: createLocalJWKSet(source) };
+    return this.localKeys.keys;
   }
 
   private async verifySignature(token: string, options: JWTVerifyOptions): Promise<JWTPayload> {

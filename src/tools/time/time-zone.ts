@@ -1,9 +1,29 @@
 import { z } from 'zod';
 
+/**
+ * Intl formatters are costly to build (most of a call's CPU): one per zone and
+ * kind. IANA zones are a closed set, but Intl also accepts every spelling of
+ * them in any letter case, so a cache is capped rather than trusted to stay small.
+ */
+const MAX_CACHED_ZONES = 1000;
+const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
+const wallClockFormatters = new Map<string, Intl.DateTimeFormat>();
+
+function cached(cache: Map<string, Intl.DateTimeFormat>, zone: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  let formatter = cache.get(zone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', { ...options, timeZone: zone });
+    if (cache.size >= MAX_CACHED_ZONES) cache.clear();
+    cache.set(zone, formatter);
+  }
+  return formatter;
+}
+
 /** True when the runtime knows the IANA zone (`Europe/Berlin`, `UTC`, ...). */
 export function isTimeZone(zone: string): boolean {
+  if (offsetFormatters.has(zone)) return true;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    cached(offsetFormatters, zone, { timeZoneName: 'longOffset' });
     return true;
   } catch {
     return false;
@@ -19,7 +39,7 @@ export const timeZone = z
 
 /** Offset of `zone` from UTC at `instant`, in minutes (east positive). */
 export function offsetMinutes(zone: string, instant: Date): number {
-  const name = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' })
+  const name = cached(offsetFormatters, zone, { timeZoneName: 'longOffset' })
     .formatToParts(instant)
     .find((p) => p.type === 'timeZoneName')!.value; // "GMT", "GMT+05:30", "GMT-03:00"
   const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
@@ -46,8 +66,7 @@ export function formatOffset(minutes: number): string {
 /** Wall-clock fields of `instant` in `zone`. */
 function wallClock(zone: string, instant: Date) {
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
+    cached(wallClockFormatters, zone, {
       hourCycle: 'h23',
       year: 'numeric',
       month: '2-digit',

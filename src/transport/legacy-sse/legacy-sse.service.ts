@@ -4,8 +4,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { McpServerBuilder, type Principal } from '@portico/mcp-core';
 import type { Request, Response } from 'express';
 import { JsonRpcCode, rejectBatch, sendJsonRpcError } from '../../common/json-rpc-error';
-import { currentRequestId } from '../../common/request-context';
+import { currentRequestId, rememberTool } from '../../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { MetricsService } from '../../metrics/metrics.service';
 import { LiveSessionRegistry } from '../live-session.registry';
 import { keepSseAlive } from './sse-keep-alive';
 
@@ -34,6 +35,7 @@ export class LegacySseService {
     private readonly builder: McpServerBuilder,
     private readonly sessions: LiveSessionRegistry,
     @Inject(APP_CONFIG) config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {
     this.endpoint = messagesPath(config);
   }
@@ -60,6 +62,8 @@ export class LegacySseService {
       return sendJsonRpcError(res, 400, JsonRpcCode.ServerError, 'Bad Request: the sessionId query parameter is required');
     }
     if (rejectBatch(req, res)) return;
+    this.metrics.mcpRequest((req.body as { method?: unknown } | undefined)?.method, 'legacy');
+    rememberTool(req.body);
     const session = await this.sessions.resolve<SSEServerTransport>('sse', id, principal, res);
     if (!session) return;
     if (isInitializeRequest(req.body)) await this.sessions.describe(id, req.body);

@@ -23,6 +23,13 @@ export interface ToolOptions {
   scopes?: string[];
   /** Overrides the default tool timeout (`TOOL_TIMEOUT_MS`). */
   timeoutMs?: number;
+  /**
+   * At most `limit` calls per principal in any `windowMs`, for tools that are
+   * expensive or write to another system. The host enforces it before the call
+   * reaches the invoker (Portico: HTTP 429 with `Retry-After`, audited); its
+   * configuration may override it. Default: only the host's request limit.
+   */
+  rateLimit?: { limit: number; windowMs: number };
 }
 
 /**
