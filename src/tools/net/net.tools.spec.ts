@@ -5,11 +5,16 @@ import { NetTools, pageUrl } from './net.tools';
 const definitionOf = (method: keyof NetTools) => Reflect.getMetadata(TOOL_METADATA, NetTools.prototype[method] as object) as ToolOptions & { input: z.ZodObject };
 
 describe('NetTools definitions', () => {
-  it('names the tools net_*, read-only and open-world, behind net:probe and net:fetch', () => {
+  it('names the tools net_*, read-only and open-world, behind net:probe and net:fetch, rate-limited per principal', () => {
     expect(['pingHost', 'checkCommonPorts', 'fetchPage'].map((m) => definitionOf(m as keyof NetTools)).map((d) => [d.name, d.scopes])).toEqual([
       ['net_ping_host', ['net:probe']],
       ['net_check_common_ports', ['net:probe']],
       ['net_fetch_page', ['net:fetch']],
+    ]);
+    expect(['pingHost', 'checkCommonPorts', 'fetchPage'].map((m) => definitionOf(m as keyof NetTools).rateLimit)).toEqual([
+      { limit: 30, windowMs: 60_000 },
+      { limit: 20, windowMs: 60_000 },
+      { limit: 60, windowMs: 60_000 },
     ]);
     for (const m of ['pingHost', 'checkCommonPorts', 'fetchPage'] as const) {
       expect(definitionOf(m).annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false, openWorldHint: true });

@@ -140,6 +140,7 @@ export class NetTools {
     output: pingOutput,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     scopes: ['net:probe'],
+    rateLimit: { limit: 30, windowMs: 60_000 },
   })
   async pingHost(input: PingInput, ctx: ToolContext): Promise<z.infer<typeof pingOutput>> {
     if (input.method === 'icmp' && !this.icmp.enabled) {
@@ -184,6 +185,8 @@ export class NetTools {
     output: portsOutput,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     scopes: ['net:probe'],
+    // Each call probes up to 32 ports: fewer calls than the others, so the tool is no port scanner.
+    rateLimit: { limit: 20, windowMs: 60_000 },
   })
   async checkCommonPorts(input: PortsInput, ctx: ToolContext): Promise<z.infer<typeof portsOutput>> {
     const ports = input.ports ?? COMMON_PORTS;
@@ -208,6 +211,7 @@ export class NetTools {
     output: fetchOutput,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     scopes: ['net:fetch'],
+    rateLimit: { limit: 60, windowMs: 60_000 },
   })
   async fetchPage(input: FetchInput, ctx: ToolContext): Promise<FetchedPage> {
     const maxBytes = Math.min(input.max_bytes, this.config.net.fetch.maxBytes);
