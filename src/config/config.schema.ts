@@ -120,6 +120,17 @@ export const envSchema = z.object({
   REQUEST_STATE_TTL_SECONDS: positiveInt(600),
   MCP_CLIENT_QUIRKS: bool(true),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+  NET_ALLOW: list,
+  NET_DENY: list,
+  NET_ICMP_ENABLED: bool(false),
+  NET_PING_PATH: z
+    .string()
+    .optional()
+    .refine((v) => !v || v.startsWith('/'), 'must be an absolute path, e.g. /usr/bin/ping'),
+  NET_PROBE_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2_000),
+  NET_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  NET_FETCH_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  NET_FETCH_MAX_REDIRECTS: z.coerce.number().int().min(0).max(20).default(5),
   RATE_LIMIT_REQUESTS: z.coerce.number().int().min(0).default(600),
   RATE_LIMIT_WINDOW_SECONDS: positiveInt(60),
   RATE_LIMIT_TOOLS: list,

@@ -28,7 +28,8 @@ describe('OAuth resource server with an external IdP', () => {
     portico = await bootPortico({ OAUTH_ISSUERS: idp.issuer, OAUTH_JWKS_URL: idp.jwksUrl }, [NoteToolsModule]);
     resource = portico.mcpUrl;
     metadataUrl = `${new URL(resource).origin}/.well-known/oauth-protected-resource/mcp`;
-    challengeScope = 'notes:read notes:write';
+    // Every scope a tool declares: the built-in network tools' and the test module's.
+    challengeScope = 'net:fetch net:probe notes:read notes:write';
   });
 
   afterAll(async () => {
@@ -64,7 +65,7 @@ describe('OAuth resource server with an external IdP', () => {
         expect(await res.json()).toEqual({
           resource,
           authorization_servers: [idp.issuer],
-          scopes_supported: ['notes:read', 'notes:write'],
+          scopes_supported: ['net:fetch', 'net:probe', 'notes:read', 'notes:write'],
           bearer_methods_supported: ['header'],
           resource_name: 'Portico',
         });
