@@ -120,7 +120,7 @@ describe('ToolInvoker', () => {
       outcome: 'tool_error',
       errorMessage: 'host refused',
       errorCode: 'net_refused',
-      errorDetail: { address: '10.0.0.5', reason: 'private' },
+      detail: { address: '10.0.0.5', reason: 'private' },
     });
   });
 
