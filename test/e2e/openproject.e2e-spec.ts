@@ -266,6 +266,10 @@ describe('OpenProject over MCP', () => {
         OPENPROJECT_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
         OPENPROJECT_WRITE: 'comments',
       });
+      // The suites may share one PostgreSQL across runs: start from no linked accounts for these principals.
+      await portico.app
+        .get<DataSource>(getDataSourceToken())
+        .query(`DELETE FROM openproject_accounts WHERE principal_id IN ('token:alice', 'token:bob')`);
       alice = await connect(portico, TOKENS.alice);
       bob = await connect(portico, TOKENS.bob);
     });
