@@ -85,6 +85,6 @@ export class RedisLockoutStore implements LockoutStore, OnModuleDestroy {
   private degrade(e?: unknown): void {
     if (this.degraded) return;
     this.degraded = true;
-    this.logger.warn({ err: e }, 'Redis unavailable: auth failures are counted per instance until it is back');
+    this.logger.warn({ err: e ?? 'not connected' }, 'Redis unavailable: auth failures are counted per instance until it is back');
   }
 }

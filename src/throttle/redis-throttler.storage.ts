@@ -75,7 +75,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
   private degrade(e?: unknown): void {
     if (this.degraded) return;
     this.degraded = true;
-    this.logger.warn({ err: e }, 'Redis unavailable: rate limits are counted per instance until it is back');
+    this.logger.warn({ err: e ?? 'not connected' }, 'Redis unavailable: rate limits are counted per instance until it is back');
   }
 
   private recovered(): void {

@@ -5,6 +5,7 @@ import { ElicitRequestSchema, LoggingMessageNotificationSchema } from '@modelcon
 import { McpExplorer, McpRegistry, Tool, ToolProvider } from '@portico/mcp-core';
 import { bearer, bootPortico, type TestPortico, TOKENS } from '../support/portico';
 import { POSTGRES_URL } from '../support/postgres';
+import { cutSlowCountCall } from '../support/raw-mcp';
 import { dropRedisPrefix, REDIS_URL, roundRobinFetch, testRedisPrefix } from '../support/redis';
 import { ProbeToolsModule } from '../support/test-tools';
 
@@ -156,19 +157,8 @@ describe('legacy sessions served by any instance (REDIS_URL)', () => {
     });
     await init.text();
     const session = { ...headers, 'Mcp-Session-Id': init.headers.get('mcp-session-id')!, 'MCP-Protocol-Version': '2025-11-25' };
-    const cut = new AbortController();
-    const call = await fetch(a.mcpUrl, {
-      method: 'POST',
-      headers: session,
-      signal: cut.signal,
-      body: JSON.stringify({ jsonrpc: '2.0', id: 42, method: 'tools/call', params: { name: 'slow_count', arguments: { to: 4, every_ms: 150 }, _meta: { progressToken: 'p' } } }),
-    });
-    const reader = call.body!.getReader();
-    let seen = '';
-    while (!/notifications\/progress/.test(seen)) seen += new TextDecoder().decode((await reader.read()).value);
-    cut.abort();
-    await new Promise((r) => setTimeout(r, 800));
-    const lastEventId = [...seen.matchAll(/^id: (.+)$/gm)].pop()![1];
+    const lastEventId = await cutSlowCountCall(a.mcpUrl, session, 42);
+    await new Promise((r) => setTimeout(r, 300));
 
     const resumed = await fetch(b.mcpUrl, { headers: { ...session, Accept: 'text/event-stream', 'Last-Event-ID': lastEventId } });
     expect(resumed.status).toBe(200);

@@ -46,3 +46,45 @@ export function roundRobinFetch(bases: string[]): { fetch: typeof fetch; served:
   }) as typeof fetch;
   return { fetch: rr, served, methods };
 }
+
+/** The command the machine notes (and .ci/run) start the shared Redis with: nothing kept on disk. */
+export const REDIS_START = [
+  'redis-server',
+  ['--daemonize', 'yes', '--bind', '127.0.0.1', '-::1', '--port', '6379', '--save', '', '--appendonly', 'no', '--dir', '/var/lib/redis', '--logfile', '/var/log/redis/ci.log'],
+] as const;
+
+async function redisAnswers(): Promise<boolean> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * Stops the shared Redis for as short a time as `during` takes, and always
+ * starts it again (with {@link REDIS_START}) before returning, even when
+ * `during` throws. Other suites and people share this Redis: keep `during` short.
+ */
+export async function withRedisStopped<T>(during: () => Promise<T>): Promise<T> {
+  const { execFileSync } = await import('node:child_process');
+  try {
+    execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', '6379', 'shutdown', 'nosave'], { stdio: 'ignore' });
+  } catch {
+    // redis-cli reports the dropped connection of a shutdown as an error
+  }
+  try {
+    for (let i = 0; (await redisAnswers()) && i < 50; i++) await new Promise((r) => setTimeout(r, 50));
+    return await during();
+  } finally {
+    if (!(await redisAnswers())) execFileSync(REDIS_START[0], [...REDIS_START[1]], { stdio: 'ignore' });
+    for (let i = 0; !(await redisAnswers()); i++) {
+      if (i > 100) throw new Error('Redis did not come back');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}

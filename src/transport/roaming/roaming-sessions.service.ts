@@ -6,6 +6,7 @@ import {
   isJSONRPCRequest,
   isJSONRPCResultResponse,
   type JSONRPCMessage,
+  type EventStore as SdkEventStore,
   WebStandardStreamableHTTPServerTransport,
   type WebStandardStreamableHTTPServerTransportOptions,
 } from '@modelcontextprotocol/server';
@@ -29,6 +30,9 @@ import { SessionRelay } from './session-relay.service';
 /** What a legacy client is told when Redis is away: the session cannot be opened or found, and what still works. */
 export const SESSIONS_UNAVAILABLE =
   'Legacy sessions are unavailable: the session store (Redis) cannot be reached. Retry shortly, or use protocol revision 2026-07-28, which needs no session.';
+
+/** How often a resumed response stream looks for the rest of its call's events. */
+const FOLLOW_POLL_MS = 100;
 
 const LOG_LEVELS = new Set(['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']);
 
@@ -123,7 +127,7 @@ export class RoamingSessionsService {
     const standalone = (resumes === undefined || this.events.streamIdOf(resumes) === GET_STREAM) && String(req.headers.accept).includes('text/event-stream');
     if (!standalone) {
       // Resuming a POST response stream (or a GET the SDK will refuse): a replay, nothing held.
-      const transport = new WebStandardStreamableHTTPServerTransport({ ...this.transportOptions, eventStore: sessionEventStore(this.events, sessionId) });
+      const transport = new WebStandardStreamableHTTPServerTransport({ ...this.transportOptions, eventStore: this.followingEventStore(sessionId, res) });
       return this.serve(transport, req, res).finally(() => transport.close());
     }
     let held;
@@ -275,6 +279,36 @@ export class RoamingSessionsService {
       );
       if (differs) await this.relay.notify(record.id, { jsonrpc: '2.0', method: `notifications/${kind}/list_changed` });
     }
+  }
+
+  /**
+   * The session's events for resuming a response stream: the call may still
+   * run on another instance (or here, on another transport), so the replay
+   * waits for its answer, reading what that instance stores, until it is
+   * there, the client leaves, or the call could no longer be running. (The
+   * SDK answers a resumption only once the replay returns.)
+   */
+  private followingEventStore(sessionId: string, res: Response): SdkEventStore {
+    const plain = sessionEventStore(this.events, sessionId);
+    let gone = false;
+    res.once('close', () => (gone = true));
+    return {
+      ...plain,
+      replayEventsAfter: async (lastEventId, { send }) => {
+        const deadline = Date.now() + this.keepRunningMs;
+        let from = lastEventId;
+        for (;;) {
+          let answered = false;
+          const streamId = await this.events.replayEventsAfter(sessionId, from, async (eventId, message) => {
+            await send(eventId, message);
+            from = eventId;
+            answered ||= isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message);
+          });
+          if (answered || gone || Date.now() > deadline) return streamId;
+          await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
+        }
+      },
+    };
   }
 
   /** Runs one HTTP exchange through an SDK transport; `answered` sees the status before the body streams. */
