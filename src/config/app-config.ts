@@ -184,6 +184,15 @@ export interface AppConfig {
   };
   authorizationServer: AuthorizationServerConfig;
   sessions: { idleTtlMs: number; maxAgeMs: number; maxPerPrincipal: number; maxEvents: number };
+  /**
+   * Shared state for a fleet (docs/scaling.md): legacy sessions and their
+   * events, rate-limit and lockout counters, and server-to-client messages
+   * over pub/sub. Undefined when REDIS_URL is unset: everything stays in
+   * this process.
+   */
+  redis?: { url: string; prefix: string };
+  /** This process among its peers: `id` (INSTANCE_ID, else random) names it in the `X-Portico-Instance` header when `header` is on. */
+  instance: { id: string; header: boolean };
   tools: {
     timeoutMs: number;
     /**
@@ -623,6 +632,8 @@ function toConfig(
       maxPerPrincipal: env.SESSION_MAX_PER_PRINCIPAL,
       maxEvents: env.EVENT_STORE_MAX_EVENTS,
     },
+    redis: env.REDIS_URL ? { url: env.REDIS_URL, prefix: env.REDIS_PREFIX } : undefined,
+    instance: { id: env.INSTANCE_ID ?? randomBytes(4).toString('hex'), header: env.INSTANCE_HEADER },
     tools: { timeoutMs: env.TOOL_TIMEOUT_MS, conformanceFixtures: env.PORTICO_CONFORMANCE_FIXTURES },
     mcp: { clientQuirks: env.MCP_CLIENT_QUIRKS },
     requestState: {
@@ -641,6 +652,17 @@ function toConfig(
     },
     rateLimit: { requests: env.RATE_LIMIT_REQUESTS, windowMs: env.RATE_LIMIT_WINDOW_SECONDS * 1000, tools: toolLimits },
   };
+}
+
+/** A URL without its password (`redis://:secret@host` → `redis://:***@host`). */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.href;
+  } catch {
+    return '(unparsable)';
+  }
 }
 
 /** What the configuration says, without a secret: for the audit log at boot and the status API. */
@@ -666,6 +688,8 @@ export function configSummary(config: AppConfig): Record<string, unknown> {
     },
     authorizationServer: config.authorizationServer.enabled ? { ...config.authorizationServer, secret: config.authorizationServer.secret ? 'configured' : 'generated' } : 'off',
     sessions: config.sessions,
+    redis: config.redis ? { url: redactUrl(config.redis.url), prefix: config.redis.prefix } : 'off',
+    instance: config.instance,
     tools: config.tools,
     requestStateKey: config.requestState.configured ? 'configured' : 'random per process',
     logLevel: config.log.level,

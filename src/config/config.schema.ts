@@ -113,6 +113,19 @@ export const envSchema = z.object({
   SESSION_MAX_AGE_SECONDS: positiveInt(24 * 60 * 60),
   SESSION_MAX_PER_PRINCIPAL: positiveInt(32),
   EVENT_STORE_MAX_EVENTS: positiveInt(1000),
+  REDIS_URL: z
+    .string()
+    .optional()
+    .refine((v) => !v || /^rediss?:\/\/[^\s]*$/.test(v), 'must be a redis:// or rediss:// URL, e.g. redis://redis:6379/0'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:._-]{1,64}$/, 'must be 1-64 letters, digits, colons, dots, dashes or underscores')
+    .default('portico:'),
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores')
+    .optional(),
+  INSTANCE_HEADER: bool(true),
   LEGACY_SSE_ENABLED: bool(true),
   TOOL_TIMEOUT_MS: positiveInt(60_000),
   PORTICO_CONFORMANCE_FIXTURES: bool(false),

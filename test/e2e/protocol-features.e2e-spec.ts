@@ -4,6 +4,7 @@ import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextproto
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { AuditService } from '../../src/audit/audit.service';
 import { bearer, bootPortico, type TestPortico, TOKENS } from '../support/portico';
+import { cutSlowCountCall } from '../support/raw-mcp';
 import { ProbeToolsModule, probe } from '../support/test-tools';
 
 const requestInit = { headers: bearer(TOKENS.alice) };
@@ -142,20 +143,9 @@ describe('protocol features through the official clients', () => {
     await (await fetch(portico.mcpUrl, { method: 'POST', headers: session, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).text();
 
     // The call streams progress; the connection drops after the first progress event.
-    const cut = new AbortController();
-    const call = await fetch(portico.mcpUrl, {
-      method: 'POST',
-      headers: session,
-      signal: cut.signal,
-      body: JSON.stringify({ jsonrpc: '2.0', id: 42, method: 'tools/call', params: { name: 'slow_count', arguments: { to: 4, every_ms: 150 }, _meta: { progressToken: 'p' } } }),
-    });
-    const reader = call.body!.getReader();
-    let seen = '';
-    while (!/notifications\/progress/.test(seen)) seen += new TextDecoder().decode((await reader.read()).value);
-    cut.abort();
+    const lastEventId = await cutSlowCountCall(portico.mcpUrl, session, 42);
     // A client waits the advertised retry interval before reconnecting; by then the server has seen the drop.
     await new Promise((r) => setTimeout(r, 300));
-    const lastEventId = [...seen.matchAll(/^id: (.+)$/gm)].pop()![1];
 
     const resumed = await fetch(portico.mcpUrl, { headers: { ...session, Accept: 'text/event-stream', 'Last-Event-ID': lastEventId } });
     expect(resumed.status).toBe(200);

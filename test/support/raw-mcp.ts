@@ -11,3 +11,23 @@ export const initialize = {
   method: 'initialize',
   params: { protocolVersion: LEGACY, capabilities: {}, clientInfo: { name: 'raw-http', version: '1' } },
 };
+
+/**
+ * Calls `slow_count` (test/support/test-tools.ts) in a raw legacy session and
+ * drops the response stream after the first progress event, as a flaky
+ * network would; returns the id of the last event received (for `Last-Event-ID`).
+ */
+export async function cutSlowCountCall(url: string, session: Record<string, string>, id: number): Promise<string> {
+  const cut = new AbortController();
+  const call = await fetch(url, {
+    method: 'POST',
+    headers: session,
+    signal: cut.signal,
+    body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'slow_count', arguments: { to: 4, every_ms: 150 }, _meta: { progressToken: 'p' } } }),
+  });
+  const reader = call.body!.getReader();
+  let seen = '';
+  while (!/notifications\/progress/.test(seen)) seen += new TextDecoder().decode((await reader.read()).value);
+  cut.abort();
+  return [...seen.matchAll(/^id: (.+)$/gm)].pop()![1];
+}
