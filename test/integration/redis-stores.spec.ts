@@ -135,6 +135,8 @@ describe('Redis stores', () => {
       const s = store();
       const a = await s.storeEvent('x2', '_GET_stream', note(1));
       await s.storeEvent('x2', '_GET_stream', note(2));
+      // Event ids are per-session Redis stream ids (time based): a later millisecond for x3's event.
+      await new Promise((r) => setTimeout(r, 5));
       await s.storeEvent('x3', '_GET_stream', note(100));
       expect((await replay(s, 'x3', a)).sent.map(([, n]) => n)).toEqual([100]);
       expect((await replay(s, 'x2', a)).sent.map(([, n]) => n)).toEqual([2]);
