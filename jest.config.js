@@ -21,6 +21,8 @@ const common = {
     '^@portico/mcp-core(|/.*)$': '<rootDir>/libs/mcp-core/src$1',
     '^@portico/openproject-client(|/.*)$': '<rootDir>/libs/openproject-client/src$1',
     '^src/(.*)$': '<rootDir>/src/$1',
+    // A tool module shipped as its own package, compiled with the app (docs/extending.md).
+    '^@portico-examples/weather$': '<rootDir>/examples/weather-module/src',
   },
 };
 

@@ -29,7 +29,7 @@ const { ToolInvoker } = require('../dist/libs/mcp-core/src/index.js');
 const dataDir = mkdtempSync(join(tmpdir(), 'portico-bench-'));
 const token = 'bench-token-0123456789abcdef';
 const portico = await startPortico(
-  loadConfig({ PORT: '0', STATUS_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'error', AUTH_TOKENS: `bench:${token}`, DATABASE_URL: process.env.DATABASE_URL ?? '' }),
+  loadConfig({ PORT: '0', STATUS_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'error', AUTH_TOKENS: `bench:${token}`, RATE_LIMIT_REQUESTS: '0', DATABASE_URL: process.env.DATABASE_URL ?? '' }),
 );
 const invoker = portico.app.get(ToolInvoker);
 const audit = portico.app.get(AuditService);

@@ -8,6 +8,7 @@ import { CoreModule } from './core.module';
 import { RootController } from './health/root.controller';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { RedisModule } from './redis/redis.module';
 import { SessionModule } from './session/session.module';
 import { ThrottleModule } from './throttle/throttle.module';
 import { TransportModule } from './transport/transport.module';
@@ -26,6 +27,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.forRoot(config, modules),
+        RedisModule.forRoot(config),
         SessionModule,
         MetricsModule,
         LifecycleModule,

@@ -9,14 +9,18 @@ import { DatabaseModule } from './database/database.module';
 import { ReadinessModule } from './health/readiness.module';
 import { OpenProjectModule } from './integrations/openproject/openproject.module';
 import { ConformanceModule } from './tools/conformance/conformance.module';
-import { TimeModule } from './tools/time/time.module';
+import * as toolModules from './tools/tool-modules';
+
+/** Every module `src/tools/tool-modules.ts` exports. */
+const TOOL_MODULES = Object.values(toolModules).filter((m) => typeof m === 'function');
 
 /**
  * What every way of serving Portico shares: configuration, logging, the
  * database, the tool registry with its tools, and the audit log. The HTTP app
  * (`AppModule`) and `portico stdio` (`StdioAppModule`) each add
- * their transport on top. Composition only. Tool modules are listed last:
- * importing one registers its tools.
+ * their transport on top. Composition only. Tool modules come last, from
+ * `src/tools/tool-modules.ts` (one export line each): importing one
+ * registers its tools.
  */
 @Module({})
 export class CoreModule {
@@ -40,7 +44,7 @@ export class CoreModule {
           requestState: config.requestState,
         }),
         AuditModule,
-        TimeModule,
+        ...TOOL_MODULES,
         ...(config.tools.conformanceFixtures ? [ConformanceModule] : []),
         ...(config.openproject ? [OpenProjectModule.forRoot(config)] : []),
         ...modules,

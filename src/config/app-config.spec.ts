@@ -386,6 +386,41 @@ describe('loadConfig', () => {
       expect(keysOf(error).sort()).toEqual(['OAUTH_CLOCK_SKEW_SECONDS', 'OAUTH_REQUIRE_AT_JWT', 'OAUTH_SCOPES', 'OAUTH_SCOPE_MAP', 'OAUTH_SCOPE_MAP']);
     });
   });
+  describe('network tools (NET_*)', () => {
+    it('allows nothing beyond public addresses by default, with ICMP off', () => {
+      const { net } = loadConfig({}, CWD);
+
+      expect(net).toEqual({
+        allow: { cidrs: [], hosts: [] },
+        deny: { cidrs: [], hosts: [] },
+        icmp: { enabled: false, pingPath: undefined },
+        probeTimeoutMs: 2000,
+        fetch: { timeoutMs: 15_000, maxBytes: 1_048_576, maxRedirects: 5 },
+      });
+    });
+
+    it('reads address ranges and host names, normalized', () => {
+      const { net } = loadConfig(
+        { NET_ALLOW: '127.0.0.0/8, ::1, Wiki.Example.COM., *.corp.example.com', NET_DENY: '203.0.113.7,2001:db8::/32,intranet' },
+        CWD,
+      );
+
+      expect(net.allow).toEqual({ cidrs: ['127.0.0.0/8', '::1/128'], hosts: ['wiki.example.com', '*.corp.example.com'] });
+      expect(net.deny).toEqual({ cidrs: ['203.0.113.7/32', '2001:db8::/32'], hosts: ['intranet'] });
+    });
+
+    it('rejects entries that are neither a range nor a host name, naming each, and odd IPv4 spellings', () => {
+      const error = configError({ NET_ALLOW: '10.0.0.0/33,http://x.example.com', NET_DENY: '0x7f.1,127.1,a b' });
+
+      expect(keysOf(error)).toEqual(['NET_ALLOW', 'NET_ALLOW', 'NET_DENY', 'NET_DENY', 'NET_DENY']);
+      expect(error.message).toContain('"10.0.0.0/33" is neither an address or CIDR range');
+    });
+
+    it('requires an absolute NET_PING_PATH', () => {
+      expect(keysOf(configError({ NET_PING_PATH: 'ping' }))).toEqual(['NET_PING_PATH']);
+      expect(loadConfig({ NET_PING_PATH: '/usr/bin/ping', NET_ICMP_ENABLED: 'true' }, CWD).net.icmp).toEqual({ enabled: true, pingPath: '/usr/bin/ping' });
+    });
+  });
 
   describe('built-in authorization server', () => {
     it('is off by default; builtin turns it on, trusts its issuer and keeps the defaults', () => {

@@ -5,6 +5,7 @@ import { parsePasswordHash } from '../auth/password-hash';
 import { ConfigError } from './config.error';
 import type { z } from 'zod';
 import { Env, envSchema } from './config.schema';
+import { type NetRules, parseNetRules } from './net-rules';
 
 /** A static bearer token from `AUTH_TOKENS` / `AUTH_TOKENS_FILE`. */
 export interface StaticToken {
@@ -46,6 +47,20 @@ export interface OAuthResourceServerConfig {
   /** Scopes a client should request first (the `scope` of 401 challenges); empty: every scope a tool declares. */
   scopes: string[];
   scopeMap: ScopeMapping[];
+}
+
+/** The network tools (`src/tools/net`) and the SSRF guard any module may use. */
+export interface NetConfig {
+  /** Opened beyond the default (public addresses only): address ranges and host names. */
+  allow: NetRules;
+  /** Refused whatever else says: address ranges and host names. */
+  deny: NetRules;
+  /** `net_ping_host` with `method: icmp` runs the system `ping` (never through a shell). */
+  icmp: { enabled: boolean; pingPath?: string };
+  /** Per TCP connect attempt (ping, port checks) and per ICMP reply. */
+  probeTimeoutMs: number;
+  /** `net_fetch_page`: the whole fetch, the largest body a caller may ask for, redirects followed. */
+  fetch: { timeoutMs: number; maxBytes: number; maxRedirects: number };
 }
 
 /** What the built-in authorization server rate-limits per client IP (express middleware in front of it). */
@@ -169,6 +184,15 @@ export interface AppConfig {
   };
   authorizationServer: AuthorizationServerConfig;
   sessions: { idleTtlMs: number; maxAgeMs: number; maxPerPrincipal: number; maxEvents: number };
+  /**
+   * Shared state for a fleet (docs/scaling.md): legacy sessions and their
+   * events, rate-limit and lockout counters, and server-to-client messages
+   * over pub/sub. Undefined when REDIS_URL is unset: everything stays in
+   * this process.
+   */
+  redis?: { url: string; prefix: string };
+  /** This process among its peers: `id` (INSTANCE_ID, else random) names it in the `X-Portico-Instance` header when `header` is on. */
+  instance: { id: string; header: boolean };
   tools: {
     timeoutMs: number;
     /**
@@ -186,6 +210,7 @@ export interface AppConfig {
   log: { level: Env['LOG_LEVEL'] };
   /** Longest graceful shutdown: in-flight calls get most of it, the audit flush the rest. */
   shutdownTimeoutMs: number;
+  net: NetConfig;
   /**
    * Rate limits per principal (per client IP for requests without one). `requests`
    * per `windowMs` for every HTTP request of the MCP app (0: off); `tools`: per-tool
@@ -548,8 +573,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
   if (env.SESSION_MAX_AGE_SECONDS! < env.SESSION_IDLE_TTL_SECONDS!) {
     problems.push({ key: 'SESSION_MAX_AGE_SECONDS', message: 'must be at least SESSION_IDLE_TTL_SECONDS' });
   }
+  const net = { allow: parseNetRules(env.NET_ALLOW ?? [], 'NET_ALLOW', problems), deny: parseNetRules(env.NET_DENY ?? [], 'NET_DENY', problems) };
   if (problems.length) throw new ConfigError(problems);
-  return { ...toConfig(env as Env, { tokens, basicUsers }, oauth, originHosts, cwd, rateLimits, adminToken, toolLimits), openproject };
+  return { ...toConfig(env as Env, { tokens, basicUsers }, oauth, originHosts, cwd, rateLimits, adminToken, toolLimits, net), openproject };
 }
 
 function toConfig(
@@ -561,6 +587,7 @@ function toConfig(
   rateLimits: Record<RateLimitKind, RateLimit>,
   adminToken: string | undefined,
   toolLimits: Record<string, ToolRateLimit>,
+  net: Pick<NetConfig, 'allow' | 'deny'>,
 ): AppConfig {
   return {
     http: {
@@ -605,6 +632,8 @@ function toConfig(
       maxPerPrincipal: env.SESSION_MAX_PER_PRINCIPAL,
       maxEvents: env.EVENT_STORE_MAX_EVENTS,
     },
+    redis: env.REDIS_URL ? { url: env.REDIS_URL, prefix: env.REDIS_PREFIX } : undefined,
+    instance: { id: env.INSTANCE_ID ?? randomBytes(4).toString('hex'), header: env.INSTANCE_HEADER },
     tools: { timeoutMs: env.TOOL_TIMEOUT_MS, conformanceFixtures: env.PORTICO_CONFORMANCE_FIXTURES },
     mcp: { clientQuirks: env.MCP_CLIENT_QUIRKS },
     requestState: {
@@ -615,8 +644,25 @@ function toConfig(
     legacySse: { enabled: env.LEGACY_SSE_ENABLED },
     log: { level: env.LOG_LEVEL },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    net: {
+      ...net,
+      icmp: { enabled: env.NET_ICMP_ENABLED, pingPath: env.NET_PING_PATH },
+      probeTimeoutMs: env.NET_PROBE_TIMEOUT_MS,
+      fetch: { timeoutMs: env.NET_FETCH_TIMEOUT_MS, maxBytes: env.NET_FETCH_MAX_BYTES, maxRedirects: env.NET_FETCH_MAX_REDIRECTS },
+    },
     rateLimit: { requests: env.RATE_LIMIT_REQUESTS, windowMs: env.RATE_LIMIT_WINDOW_SECONDS * 1000, tools: toolLimits },
   };
+}
+
+/** A URL without its password (`redis://:secret@host` → `redis://:***@host`). */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.href;
+  } catch {
+    return '(unparsable)';
+  }
 }
 
 /** What the configuration says, without a secret: for the audit log at boot and the status API. */
@@ -642,9 +688,12 @@ export function configSummary(config: AppConfig): Record<string, unknown> {
     },
     authorizationServer: config.authorizationServer.enabled ? { ...config.authorizationServer, secret: config.authorizationServer.secret ? 'configured' : 'generated' } : 'off',
     sessions: config.sessions,
+    redis: config.redis ? { url: redactUrl(config.redis.url), prefix: config.redis.prefix } : 'off',
+    instance: config.instance,
     tools: config.tools,
     requestStateKey: config.requestState.configured ? 'configured' : 'random per process',
     logLevel: config.log.level,
+    net: { allow: config.net.allow, deny: config.net.deny, icmp: config.net.icmp.enabled },
     rateLimit: config.rateLimit,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     openproject: config.openproject

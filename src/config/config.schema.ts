@@ -113,6 +113,19 @@ export const envSchema = z.object({
   SESSION_MAX_AGE_SECONDS: positiveInt(24 * 60 * 60),
   SESSION_MAX_PER_PRINCIPAL: positiveInt(32),
   EVENT_STORE_MAX_EVENTS: positiveInt(1000),
+  REDIS_URL: z
+    .string()
+    .optional()
+    .refine((v) => !v || /^rediss?:\/\/[^\s]*$/.test(v), 'must be a redis:// or rediss:// URL, e.g. redis://redis:6379/0'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:._-]{1,64}$/, 'must be 1-64 letters, digits, colons, dots, dashes or underscores')
+    .default('portico:'),
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores')
+    .optional(),
+  INSTANCE_HEADER: bool(true),
   LEGACY_SSE_ENABLED: bool(true),
   TOOL_TIMEOUT_MS: positiveInt(60_000),
   PORTICO_CONFORMANCE_FIXTURES: bool(false),
@@ -120,6 +133,17 @@ export const envSchema = z.object({
   REQUEST_STATE_TTL_SECONDS: positiveInt(600),
   MCP_CLIENT_QUIRKS: bool(true),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+  NET_ALLOW: list,
+  NET_DENY: list,
+  NET_ICMP_ENABLED: bool(false),
+  NET_PING_PATH: z
+    .string()
+    .optional()
+    .refine((v) => !v || v.startsWith('/'), 'must be an absolute path, e.g. /usr/bin/ping'),
+  NET_PROBE_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2_000),
+  NET_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  NET_FETCH_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  NET_FETCH_MAX_REDIRECTS: z.coerce.number().int().min(0).max(20).default(5),
   RATE_LIMIT_REQUESTS: z.coerce.number().int().min(0).default(600),
   RATE_LIMIT_WINDOW_SECONDS: positiveInt(60),
   RATE_LIMIT_TOOLS: list,

@@ -213,6 +213,25 @@ export class MetricsService implements ToolCallListener, OnModuleInit {
     this.activeSessions.inc({ era, transport });
   }
 
+  /**
+   * A legacy session opened that any instance may serve (REDIS_URL): counted
+   * as opened; as active only while this instance holds its GET stream
+   * ({@link roamingStream}).
+   */
+  roamingSessionOpened(): void {
+    this.sessionsOpened.inc({ transport: 'streamable-http' });
+  }
+
+  /** A roaming session's GET stream taken up (+1) or let go (-1) by this instance. */
+  roamingStream(delta: 1 | -1): void {
+    this.activeSessions.inc({ era: 'legacy', transport: 'streamable-http' }, delta);
+  }
+
+  /** A roaming session ended (`evicted` and `expired` count as evictions). */
+  roamingSessionEnded(reason: string): void {
+    if (reason === 'evicted' || reason === 'expired') this.sessionEvictions.inc({ reason });
+  }
+
   /** `reason`: why it ended; `evicted` and `expired` count as evictions. */
   sessionEnded(era: 'legacy' | 'modern', transport: string, reason: string): void {
     this.activeSessions.dec({ era, transport });

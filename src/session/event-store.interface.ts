@@ -16,6 +16,8 @@ export interface EventStore {
   ): Promise<string>;
   /** Forgets a session's events (session deleted or expired). */
   deleteSession(sessionId: string): Promise<void>;
+  /** The stream an event id belongs to; undefined when the id is not one of this store's. */
+  streamIdOf(eventId: string): string | undefined;
 }
 
 export const EVENT_STORE = Symbol('EVENT_STORE');
@@ -33,7 +35,7 @@ export function splitEventId(eventId: string): { streamId: string; seq: number }
 export function sessionEventStore(store: EventStore, sessionId: string): SdkEventStore {
   return {
     storeEvent: (streamId, message) => store.storeEvent(sessionId, streamId, message),
-    getStreamIdForEventId: async (eventId) => splitEventId(eventId)?.streamId,
+    getStreamIdForEventId: async (eventId) => store.streamIdOf(eventId),
     replayEventsAfter: (lastEventId, { send }) => store.replayEventsAfter(sessionId, lastEventId, send),
   };
 }

@@ -43,4 +43,8 @@ export class MemoryEventStore implements EventStore {
   async deleteSession(sessionId: string): Promise<void> {
     this.sessions.delete(sessionId);
   }
+
+  streamIdOf(eventId: string): string | undefined {
+    return splitEventId(eventId)?.streamId;
+  }
 }

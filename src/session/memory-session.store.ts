@@ -1,4 +1,4 @@
-import type { SessionLimits, SessionRecord, SessionStore } from './session-store.interface';
+import type { SessionLimits, SessionPatch, SessionRecord, SessionStore } from './session-store.interface';
 
 /** In-process {@link SessionStore}: one instance only; sessions end with the process. */
 export class MemorySessionStore implements SessionStore {
@@ -39,7 +39,7 @@ export class MemorySessionStore implements SessionStore {
     return { ...record };
   }
 
-  async update(id: string, patch: Partial<Pick<SessionRecord, 'protocolVersion' | 'clientName'>>): Promise<void> {
+  async update(id: string, patch: SessionPatch): Promise<void> {
     const record = this.alive(id);
     if (record) Object.assign(record, patch);
   }

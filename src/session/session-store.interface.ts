@@ -8,7 +8,20 @@ export interface SessionRecord {
   lastSeenAt: number;
   protocolVersion?: string;
   clientName?: string;
+  /**
+   * What a session served by any instance needs to be rebuilt (REDIS_URL,
+   * `transport/roaming`): the `initialize` request's params, the log level
+   * last set, and the scopes last presented (their change means list_changed).
+   */
+  initialize?: Record<string, unknown>;
+  logLevel?: string;
+  scopes?: string[];
+  /** `sse` sessions live on one instance (their stream): which one, for forwarding their messages. */
+  owner?: string;
 }
+
+/** What {@link SessionStore.update} may change. */
+export type SessionPatch = Partial<Pick<SessionRecord, 'protocolVersion' | 'clientName' | 'logLevel' | 'scopes'>>;
 
 /**
  * Where legacy sessions live. Implementations enforce the idle TTL (sliding on
@@ -22,7 +35,7 @@ export interface SessionStore {
   get(id: string): Promise<SessionRecord | undefined>;
   /** The session if it is alive, sliding its idle TTL. */
   touch(id: string): Promise<SessionRecord | undefined>;
-  update(id: string, patch: Partial<Pick<SessionRecord, 'protocolVersion' | 'clientName'>>): Promise<void>;
+  update(id: string, patch: SessionPatch): Promise<void>;
   /** Removes the session; true when it existed. */
   delete(id: string): Promise<boolean>;
   /** Live sessions (for status and metrics). */

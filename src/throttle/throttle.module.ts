@@ -2,7 +2,9 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule, ThrottlerStorageService } from '@nestjs/throttler';
 import type { AppConfig } from '../config/app-config';
+import { RedisService } from '../redis/redis.service';
 import { RateLimitGuard } from './rate-limit.guard';
+import { RedisThrottlerStorage } from './redis-throttler.storage';
 
 /**
  * Rate limits of the MCP app ({@link RateLimitGuard}). Import it after the
@@ -16,11 +18,14 @@ export class ThrottleModule {
     return {
       module: ThrottleModule,
       imports: [
-        ThrottlerModule.forRoot({
-          // RATE_LIMIT_REQUESTS=0 turns the request limit off (per-tool limits still apply).
-          throttlers: [{ name: 'default', ttl: windowMs, limit: requests || Number.MAX_SAFE_INTEGER, skipIf: () => requests === 0 }],
-          // Counters in this process. Scale-out (REDIS_URL) swaps in a Redis storage behind the same ThrottlerStorage token.
-          storage: new ThrottlerStorageService(),
+        ThrottlerModule.forRootAsync({
+          inject: [{ token: RedisService, optional: true }],
+          useFactory: (redis?: RedisService) => ({
+            // RATE_LIMIT_REQUESTS=0 turns the request limit off (per-tool limits still apply).
+            throttlers: [{ name: 'default', ttl: windowMs, limit: requests || Number.MAX_SAFE_INTEGER, skipIf: () => requests === 0 }],
+            // Counters in this process; in Redis with REDIS_URL, so a limit holds for the whole fleet.
+            storage: config.redis ? new RedisThrottlerStorage(redis!) : new ThrottlerStorageService(),
+          }),
         }),
       ],
       providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }],

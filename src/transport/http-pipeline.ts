@@ -66,7 +66,8 @@ function jsonBody(limit: number) {
 }
 
 /**
- * The express layer in front of Nest's routing, in order: request id and
+ * The express layer in front of Nest's routing, in order: the
+ * `X-Portico-Instance` header (unless INSTANCE_HEADER is off), request id and
  * async context, request metrics, Host and Origin validation (403),
  * `beforeBody` (handlers that read the raw body themselves: the built-in
  * authorization server), JSON body with a limit (413), then the drain gate
@@ -75,6 +76,13 @@ function jsonBody(limit: number) {
 export function applyHttpPipeline(app: NestExpressApplication, config: AppConfig, beforeBody: RequestHandler[] = []): void {
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
+  if (config.instance.header) {
+    const id = config.instance.id;
+    app.use((_req: Request, res: Response, next: NextFunction) => {
+      res.setHeader('X-Portico-Instance', id);
+      next();
+    });
+  }
   app.use(requestContextMiddleware);
   app.use(app.get(MetricsService).httpMiddleware());
   app.use(logged('Host', hostHeaderValidation(allowedHostnames(config))));

@@ -1,6 +1,6 @@
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import { isInitializeRequest } from '@modelcontextprotocol/server';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { McpServerBuilder, type Principal } from '@portico/mcp-core';
 import type { Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';
@@ -9,26 +9,35 @@ import { currentRequestId } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EVENT_STORE, type EventStore, sessionEventStore } from '../session/event-store.interface';
 import { describeClient, LiveSessionRegistry } from './live-session.registry';
+import { RoamingSessionsService } from './roaming/roaming-sessions.service';
+
+/** Sessions whose negotiated version is remembered for the client-quirk check (it never changes). */
+const VERSION_CACHE_SIZE = 10_000;
 
 /**
  * The legacy era (2025-11-25 and older) on `/mcp`: `initialize` opens a
  * session served by the SDK's stateful transport; its record lives in the
  * {@link LiveSessionRegistry} (TTL, per-principal cap, owner) and its events
- * in the {@link EventStore} for `Last-Event-ID` resumption.
+ * in the {@link EventStore} for `Last-Event-ID` resumption. With REDIS_URL
+ * every request goes to the {@link RoamingSessionsService} instead: any
+ * instance serves any session.
  */
 @Injectable()
 export class LegacySessionsService {
   private readonly logger = new Logger('LegacySessions');
+  private readonly versions = new Map<string, string>();
 
   constructor(
     private readonly builder: McpServerBuilder,
     private readonly sessions: LiveSessionRegistry,
     @Inject(EVENT_STORE) private readonly events: EventStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() private readonly roaming?: RoamingSessionsService,
   ) {}
 
   async post(req: Request, res: Response, principal: Principal): Promise<void> {
     const sessionId = this.sessionIdOf(req);
+    if (this.roaming) return this.roaming.post(req, res, principal, sessionId);
     if (sessionId === undefined) {
       if (!isInitializeRequest(req.body)) {
         return sendJsonRpcError(res, 400, JsonRpcCode.ServerError, 'Bad Request: Mcp-Session-Id header is required');
@@ -45,13 +54,21 @@ export class LegacySessionsService {
     if (sessionId === undefined) {
       return sendJsonRpcError(res, 400, JsonRpcCode.ServerError, 'Bad Request: Mcp-Session-Id header is required');
     }
+    if (this.roaming) return req.method === 'GET' ? this.roaming.get(req, res, principal, sessionId) : this.roaming.delete(req, res, principal, sessionId);
     const session = await this.resolve(sessionId, principal, res);
     if (session) await session.transport.handleRequest(req, res);
   }
 
-  /** The protocol version a live session negotiated (read for client-quirk tolerance). */
+  /** The protocol version a session negotiated (read for client-quirk tolerance); remembered, since it never changes. */
   async protocolVersionOf(id: string): Promise<string | undefined> {
-    return this.sessions.protocolVersionOf(id);
+    const known = this.versions.get(id);
+    if (known) return known;
+    const version = await this.sessions.protocolVersionOf(id).catch(() => undefined);
+    if (version) {
+      if (this.versions.size >= VERSION_CACHE_SIZE) this.versions.delete(this.versions.keys().next().value!);
+      this.versions.set(id, version);
+    }
+    return version;
   }
 
   private sessionIdOf(req: Request): string | undefined {

@@ -1,5 +1,5 @@
 import { LATEST_PROTOCOL_VERSION, type McpServer, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import { McpRegistry, McpServerBuilder, type Principal } from '@portico/mcp-core';
 import type { Response } from 'express';
 import { JsonRpcCode, sendJsonRpcError } from '../common/json-rpc-error';
@@ -8,6 +8,8 @@ import { requestContext } from '../common/request-context';
 import { MetricsService } from '../metrics/metrics.service';
 import { EVENT_STORE, type EventStore } from '../session/event-store.interface';
 import { SESSION_STORE, type SessionRecord, type SessionStore } from '../session/session-store.interface';
+import { RoamingSessionsService } from './roaming/roaming-sessions.service';
+import { SessionRelay } from './roaming/session-relay.service';
 
 /** How a legacy-era session talks: Streamable HTTP on `/mcp`, or the 2024-11-05 pair `GET /sse` + `POST /messages`. */
 export type SessionTransportKind = 'streamable-http' | 'sse';
@@ -58,6 +60,8 @@ export class LiveSessionRegistry implements OnModuleInit, OnApplicationShutdown 
     private readonly builder: McpServerBuilder,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
+    @Optional() private readonly relay?: SessionRelay,
+    @Optional() private readonly roaming?: RoamingSessionsService,
   ) {}
 
   onModuleInit(): void {
@@ -116,7 +120,9 @@ export class LiveSessionRegistry implements OnModuleInit, OnApplicationShutdown 
     });
     for (const old of evicted) {
       this.logger.log({ sessionId: old, principalId: record.principalId }, 'session evicted: per-principal cap reached');
-      void this.end(old, 'evicted');
+      // A roaming session (REDIS_URL) is served nowhere in particular: it ends fleet-wide.
+      if (!this.live.has(old) && this.roaming) void this.roaming.end({ id: old, principalId: record.principalId }, 'evicted');
+      else void this.end(old, 'evicted');
     }
   }
 
@@ -183,12 +189,22 @@ export class LiveSessionRegistry implements OnModuleInit, OnApplicationShutdown 
     );
   }
 
-  /** Sessions served here, with their records (status API); a session the store lost is left out. */
+  /**
+   * Sessions served here, with their records (status API); a session the
+   * store lost is left out. Roaming sessions (REDIS_URL) count here while
+   * this instance holds their GET stream.
+   */
   async list(): Promise<(SessionRecord & { transport: SessionTransportKind })[]> {
+    const served: [string, SessionTransportKind][] = [
+      ...[...this.live].map(([id, session]) => [id, session.kind] as [string, SessionTransportKind]),
+      ...(this.relay?.heldSessionIds() ?? []).map((id) => [id, 'streamable-http'] as [string, SessionTransportKind]),
+    ];
     const rows = await Promise.all(
-      [...this.live].map(async ([id, session]) => {
+      served.map(async ([id, transport]) => {
         const record = await this.store.get(id).catch(() => undefined);
-        return record && { ...record, transport: session.kind };
+        if (!record) return undefined;
+        const { initialize: _init, scopes: _scopes, ...shown } = record;
+        return { ...shown, transport };
       }),
     );
     return rows.filter((r) => r !== undefined);
@@ -196,7 +212,7 @@ export class LiveSessionRegistry implements OnModuleInit, OnApplicationShutdown 
 
   /** Sessions served here, by transport. */
   countByTransport(): Record<SessionTransportKind, number> {
-    const counts: Record<SessionTransportKind, number> = { 'streamable-http': 0, sse: 0 };
+    const counts: Record<SessionTransportKind, number> = { 'streamable-http': this.relay?.heldStreams ?? 0, sse: 0 };
     for (const { kind } of this.live.values()) counts[kind]++;
     return counts;
   }
@@ -210,7 +226,8 @@ export class LiveSessionRegistry implements OnModuleInit, OnApplicationShutdown 
   async closeAll(): Promise<void> {
     clearInterval(this.sweeper);
     this.stopListening?.();
-    await Promise.all([...this.live.keys()].map((id) => this.end(id, 'shutdown')));
+    // Roaming sessions live on: only their streams held here close (clients reconnect to another instance).
+    await Promise.all([...[...this.live.keys()].map((id) => this.end(id, 'shutdown')), this.relay?.closeAll()]);
   }
 
   private syncAll(): void {

@@ -7,6 +7,7 @@ import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { ProtectedResourceService } from '../auth/protected-resource.service';
 import { JsonRpcCode, rejectBatch, sendJsonRpcError } from '../common/json-rpc-error';
 import { rememberTool } from '../common/request-context';
+import { AuditService } from '../audit/audit.service';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { alignProtocolVersionHeader } from './client-quirks';
@@ -29,6 +30,7 @@ export class McpController {
     private readonly resource: ProtectedResourceService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsService,
+    private readonly audit: AuditService,
   ) {}
 
   @Post()
@@ -66,6 +68,18 @@ export class McpController {
     if (!challenge) return false;
     const tool = (req.body as { params: { name: string } }).params.name;
     this.logger.log({ tool, principalId: principal.id }, 'tool call refused: insufficient scope');
+    this.audit.record({
+      kind: 'tool_call',
+      outcome: 'denied',
+      principalId: principal.id,
+      authMethod: principal.authMethod,
+      // As presented: the refusal comes before the session is looked up.
+      sessionId: typeof req.headers['mcp-session-id'] === 'string' ? req.headers['mcp-session-id'] : undefined,
+      tool,
+      errorCode: 'insufficient_scope',
+      errorMessage: 'the token lacks scopes this tool needs',
+      detail: { granted: principal.scopes },
+    });
     sendJsonRpcError(res, 403, JsonRpcCode.ServerError, `Insufficient scope: ${tool} needs scopes this token was not granted`, {
       'WWW-Authenticate': challenge,
     });

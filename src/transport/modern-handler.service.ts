@@ -1,32 +1,39 @@
 import { toNodeHandler, type NodeMcpRequestHandler } from '@modelcontextprotocol/node';
 import { type AuthInfo, createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { McpRegistry, McpServerBuilder, type Principal, type RegistryKind } from '@portico/mcp-core';
 import type { Request, Response } from 'express';
 import { currentRequestId } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
+import { RedisService } from '../redis/redis.service';
+import { RedisServerEventBus } from './redis-server-event.bus';
 
 /**
  * The modern era (2026-07-28) on `/mcp`: stateless, one server instance per
  * request from the SDK's `createMcpHandler` (strict: legacy traffic never
  * reaches it, the router sends it to the sessions). Registry changes reach
- * open `subscriptions/listen` streams as `list_changed` notifications.
+ * open `subscriptions/listen` streams as `list_changed` notifications: those
+ * of this instance, and with REDIS_URL those of every instance (the SDK's
+ * event bus over Redis pub/sub).
  */
 @Injectable()
-export class ModernHandlerService implements OnModuleInit, OnApplicationShutdown {
+export class ModernHandlerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('ModernHandler');
   private readonly handler: McpHttpHandler;
   private readonly node: NodeMcpRequestHandler;
   private stopListening?: () => void;
   private listenStreams = 0;
+  private readonly bus?: RedisServerEventBus;
 
   constructor(
     builder: McpServerBuilder,
     private readonly registry: McpRegistry,
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly metrics: MetricsService,
+    @Optional() redis?: RedisService,
   ) {
+    if (redis) this.bus = new RedisServerEventBus(redis);
     this.handler = createMcpHandler(
       (ctx) =>
         builder.build({
@@ -36,6 +43,7 @@ export class ModernHandlerService implements OnModuleInit, OnApplicationShutdown
         }),
       {
         legacy: 'reject',
+        ...(this.bus && { bus: this.bus }),
         maxRequestBodySize: config.http.maxBodyBytes,
         onerror: (e) => this.logger.debug({ err: e }, 'modern request rejected'),
       },
@@ -43,7 +51,9 @@ export class ModernHandlerService implements OnModuleInit, OnApplicationShutdown
     this.node = toNodeHandler(this.handler, { maxRequestBodySize: config.http.maxBodyBytes });
   }
 
-  onModuleInit(): void {
+  /** After boot: the tools registered while booting are no change for anyone listening. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.bus?.start();
     const notify: Record<RegistryKind, () => void> = {
       tools: () => this.handler.notify.toolsChanged(),
       prompts: () => this.handler.notify.promptsChanged(),
@@ -78,9 +88,11 @@ export class ModernHandlerService implements OnModuleInit, OnApplicationShutdown
   }
 
   /** Aborts in-flight modern exchanges (shutdown). */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.stopListening?.();
-    return this.handler.close();
+    this.stopListening = undefined;
+    await this.bus?.close();
+    await this.handler.close();
   }
 
   onApplicationShutdown(): Promise<void> {

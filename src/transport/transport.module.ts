@@ -7,8 +7,14 @@ import { LegacySseService } from './legacy-sse/legacy-sse.service';
 import { LiveSessionRegistry } from './live-session.registry';
 import { McpController } from './mcp.controller';
 import { ModernHandlerService } from './modern-handler.service';
+import { RoamingSessionsService } from './roaming/roaming-sessions.service';
+import { SessionRelay } from './roaming/session-relay.service';
 
-/** `/mcp` in both eras, and the legacy HTTP+SSE pair `/sse` + `/messages` unless LEGACY_SSE_ENABLED is off. */
+/**
+ * `/mcp` in both eras, and the legacy HTTP+SSE pair `/sse` + `/messages`
+ * unless LEGACY_SSE_ENABLED is off. With REDIS_URL, legacy sessions on `/mcp`
+ * roam: any instance serves them (`roaming/`).
+ */
 @Module({})
 export class TransportModule {
   static forRoot(config: AppConfig): DynamicModule {
@@ -16,7 +22,13 @@ export class TransportModule {
       module: TransportModule,
       imports: [AuthModule],
       controllers: [McpController, ...(config.legacySse.enabled ? [LegacySseController] : [])],
-      providers: [ModernHandlerService, LiveSessionRegistry, LegacySessionsService, LegacySseService],
+      providers: [
+        ModernHandlerService,
+        LiveSessionRegistry,
+        LegacySessionsService,
+        LegacySseService,
+        ...(config.redis ? [SessionRelay, RoamingSessionsService] : []),
+      ],
       exports: [LiveSessionRegistry],
     };
   }

@@ -112,7 +112,7 @@ describe('built-in authorization server', () => {
 
     const first = provider.tokens()!;
     expect(decodeProtectedHeader(first.access_token)).toMatchObject({ alg: 'ES256', typ: 'at+jwt' });
-    expect(decodeJwt(first.access_token)).toMatchObject({ iss: issuer, aud: mcpUrl, sub: 'token:alice', client_id: provider.information!.client_id, scope: 'mcp notes:read notes:write' });
+    expect(decodeJwt(first.access_token)).toMatchObject({ iss: issuer, aud: mcpUrl, sub: 'token:alice', client_id: provider.information!.client_id, scope: 'mcp net:fetch net:probe notes:read notes:write' });
     expect(first.refresh_token).toEqual(expect.any(String));
 
     const { client } = await connect(provider);
@@ -267,7 +267,7 @@ describe('built-in authorization server', () => {
     expect((await rawCall(accessToken)).status).toBe(200);
     const grants = portico.app.get(GrantsService);
     expect(await grants.list('token:alice')).toContainEqual(
-      expect.objectContaining({ grantId, accountId: 'token:alice', clientId, clientName: 'Admin Revocation Client', scopes: ['mcp', 'notes:read', 'notes:write'] }),
+      expect.objectContaining({ grantId, accountId: 'token:alice', clientId, clientName: 'Admin Revocation Client', scopes: ['mcp', 'net:fetch', 'net:probe', 'notes:read', 'notes:write'] }),
     );
 
     expect(await grants.revoke(grantId, { id: 'cli:ops', authMethod: 'cli' })).toBe(true);

@@ -196,7 +196,7 @@ describe('conformance fixtures off (the default)', () => {
     const client = await connect(portico, era);
     try {
       const { tools } = await client.listTools();
-      expect(tools.map((t) => t.name).sort()).toEqual(['convert_time', 'get_current_time']);
+      expect(tools.map((t) => t.name).sort()).toEqual(['convert_time', 'get_current_time', 'net_check_common_ports', 'net_fetch_page', 'net_ping_host']);
       expect((await client.listResources()).resources).toEqual([]);
       expect((await client.listResourceTemplates()).resourceTemplates).toEqual([]);
       expect((await client.listPrompts()).prompts).toEqual([]);

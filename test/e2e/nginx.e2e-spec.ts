@@ -1,9 +1,10 @@
 import { Agent, type Dispatcher, fetch as undiciFetch, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
 import { readFileSync } from 'node:fs';
 import { accessTokenVia, builtinEnv } from '../support/authorization-server';
-import { type DoctorRun, freePort, type NginxFront, nginxAvailable, runDoctorCli, spawnedPortico, startNginxFront } from '../support/nginx';
+import { freePort, nginxAvailable } from '../support/nginx';
+import { type DoctorRun, type NginxFront, runDoctorCli, spawnedPortico, startNginxFront } from '../support/nginx-front';
 import { bearer, bootPortico, TOKENS } from '../support/portico';
-import { ACCEPT, cutAndResume, LEGACY } from '../support/raw-mcp';
+import { ACCEPT, cutSlowCountCall, LEGACY, resumeAfter } from '../support/raw-mcp';
 import { ProbeToolsModule } from '../support/test-tools';
 
 /**
@@ -206,7 +207,9 @@ describeNginx('nginx/portico.conf in front of Portico', () => {
 
     it('passes the session headers and Last-Event-ID: a stream cut mid-call resumes through nginx', async () => {
       const session = await openLegacySession(bearerSite.mcpUrl, TOKENS.alice);
-      const { lastEventId, status, replay } = await cutAndResume(bearerSite.mcpUrl, { ...ACCEPT, ...session }, slowCount(7));
+      const headers = { ...ACCEPT, ...session };
+      const lastEventId = await cutSlowCountCall(bearerSite.mcpUrl, headers, 7);
+      const { status, replay } = await resumeAfter(bearerSite.mcpUrl, headers, lastEventId, 7);
       expect(status).toBe(200);
       expect(replay).toContain('counted to 4');
       expect(replay).not.toContain(`id: ${lastEventId}\n`);

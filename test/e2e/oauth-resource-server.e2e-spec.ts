@@ -28,7 +28,8 @@ describe('OAuth resource server with an external IdP', () => {
     portico = await bootPortico({ OAUTH_ISSUERS: idp.issuer, OAUTH_JWKS_URL: idp.jwksUrl }, [NoteToolsModule]);
     resource = portico.mcpUrl;
     metadataUrl = `${new URL(resource).origin}/.well-known/oauth-protected-resource/mcp`;
-    challengeScope = 'notes:read notes:write';
+    // Every scope a tool declares: the built-in network tools' and the test module's.
+    challengeScope = 'net:fetch net:probe notes:read notes:write';
   });
 
   afterAll(async () => {
@@ -64,7 +65,7 @@ describe('OAuth resource server with an external IdP', () => {
         expect(await res.json()).toEqual({
           resource,
           authorization_servers: [idp.issuer],
-          scopes_supported: ['notes:read', 'notes:write'],
+          scopes_supported: ['net:fetch', 'net:probe', 'notes:read', 'notes:write'],
           bearer_methods_supported: ['header'],
           resource_name: 'Portico',
         });
@@ -206,6 +207,11 @@ describe('OAuth resource server with an external IdP', () => {
       expect(res.status).toBe(403);
       expect(res.headers.get('www-authenticate')).toBe(stepUp());
       expect(await res.json()).toMatchObject({ jsonrpc: '2.0', error: { message: expect.stringMatching(/Insufficient scope: notes_write/) } });
+
+      // The refusal is in the audit log, as a denied tool call.
+      const [row] = await portico.auditRows(`kind = 'tool_call' AND outcome = 'denied' AND session_id = $1`, [sessionId]);
+      expect(row).toMatchObject({ tool: 'notes_write', error_code: 'insufficient_scope', auth_method: 'oauth' });
+      expect(JSON.stringify(row)).not.toContain(token);
     });
   });
 

@@ -266,6 +266,10 @@ describe('OpenProject over MCP', () => {
         OPENPROJECT_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
         OPENPROJECT_WRITE: 'comments',
       });
+      // The suites may share one PostgreSQL across runs: start from no linked accounts for these principals.
+      await portico.app
+        .get<DataSource>(getDataSourceToken())
+        .query(`DELETE FROM openproject_accounts WHERE principal_id IN ('token:alice', 'token:bob')`);
       alice = await connect(portico, TOKENS.alice);
       bob = await connect(portico, TOKENS.bob);
     });
@@ -357,6 +361,14 @@ describe('OpenProject over MCP', () => {
 
       fake.options = {};
       expect(await ready()).toMatchObject({ status: 200, openproject: { status: 'up', state: 'ok', user: 'OpenProject Admin' } });
+    });
+
+    it('turns 503 naming openproject when OpenProject stops answering, and 200 when it answers again', async () => {
+      await new Promise((r) => setTimeout(r, 5_100)); // past the indicator's cache of the last success
+      fake.options = { silent: true };
+      expect(await ready()).toMatchObject({ status: 503, openproject: { status: 'down' } });
+      fake.options = {};
+      expect(await ready()).toMatchObject({ status: 200, openproject: { status: 'up', state: 'ok' } });
     });
 
     it('says the integration is off when OPENPROJECT_URL is not set', async () => {

@@ -4,7 +4,7 @@ import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextproto
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { AuditService } from '../../src/audit/audit.service';
 import { bearer, bootPortico, type TestPortico, TOKENS } from '../support/portico';
-import { cutAndResume } from '../support/raw-mcp';
+import { cutSlowCountCall, resumeAfter } from '../support/raw-mcp';
 import { ProbeToolsModule, probe } from '../support/test-tools';
 
 const requestInit = { headers: bearer(TOKENS.alice) };
@@ -142,9 +142,9 @@ describe('protocol features through the official clients', () => {
     const session = { ...headers, 'Mcp-Session-Id': init.headers.get('mcp-session-id')!, 'MCP-Protocol-Version': '2025-11-25' };
     await (await fetch(portico.mcpUrl, { method: 'POST', headers: session, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).text();
 
-    // The call streams progress; the connection drops after the first progress event, and the client resumes.
-    const call = { jsonrpc: '2.0', id: 42, method: 'tools/call', params: { name: 'slow_count', arguments: { to: 4, every_ms: 150 }, _meta: { progressToken: 'p' } } };
-    const { lastEventId, status, replay } = await cutAndResume(portico.mcpUrl, session, call);
+    // The call streams progress; the connection drops after the first progress event.
+    const lastEventId = await cutSlowCountCall(portico.mcpUrl, session, 42);
+    const { status, replay } = await resumeAfter(portico.mcpUrl, session, lastEventId, 42);
     expect(status).toBe(200);
     expect(replay.match(/"id":42/g)).toHaveLength(1);
     expect(replay).toContain('counted to 4');

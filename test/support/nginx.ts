@@ -1,39 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { ROOT, spawnPortico } from './process';
 
-/** Debian's nginx binary; the nginx tests need it (scripts/ensure-nginx.sh installs it; CI runs that first). */
-export const NGINX_BIN = '/usr/sbin/nginx';
+/** Debian's nginx (`apt-get install -y nginx`; .ci/run installs it when missing). */
+export const NGINX = '/usr/sbin/nginx';
+export const nginxAvailable = existsSync(NGINX);
+if (!nginxAvailable && process.env.CI === 'true') throw new Error(`${NGINX} is missing: .ci/run installs Debian's nginx (apt-get install -y nginx)`);
 
-/** True where the nginx tests can run: nginx is installed, or this is CI (where its absence must fail, not skip). */
-export const nginxAvailable = existsSync(NGINX_BIN) || process.env.CI === 'true';
-
-export type NginxVariant = 'default' | 'buffering-on' | 'slash-redirect' | 'well-known-auth' | 'short-timeouts';
-
-/** nginx, with nginx/portico.conf adapted by scripts/nginx-front.js, in front of an upstream. */
-export interface NginxFront {
-  /** https://127.0.0.1:<port> */
-  https: string;
-  /** http://127.0.0.1:<port> (ACME challenge and the redirect to https) */
-  http: string;
-  /** The self-signed certificate, to trust. */
-  ca: string;
-  /** The output of `nginx -t` on the adapted configuration. */
-  nginxTest: string;
-  /** The adapted portico.conf's folder (logs/ inside). */
-  dir: string;
-  stop(): Promise<void>;
-}
-
-/** A port free on 127.0.0.1 right now. */
+/** A port free right now on 127.0.0.1. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
-    server.on('error', reject);
+    server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as { port: number };
       server.close(() => resolve(port));
@@ -41,114 +20,80 @@ export function freePort(): Promise<number> {
   });
 }
 
-/**
- * Starts scripts/nginx-front.js (which starts nginx as its child) and waits for its ready line.
- * Its stdin stays open: if this process dies, the front sees EOF and stops nginx.
- */
-export async function startNginxFront(
-  upstream: string,
-  options: { variant?: NginxVariant; prefix?: boolean; httpsPort?: number; httpPort?: number } = {},
-): Promise<NginxFront> {
-  const args = [join(ROOT, 'scripts', 'nginx-front.js'), '--upstream', upstream, '--variant', options.variant ?? 'default'];
-  if (options.prefix) args.push('--prefix');
-  if (options.httpsPort) args.push('--https-port', String(options.httpsPort));
-  if (options.httpPort) args.push('--http-port', String(options.httpPort));
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const line = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once('line', (l) => {
-      rl.close();
-      resolve(l);
-    });
-    child.once('exit', (code) => reject(new Error(`nginx-front exited ${code} before it was ready:\n${stderr}`)));
-  });
-  const ready = JSON.parse(line) as Omit<NginxFront, 'stop'>;
-  return {
-    ...ready,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-/** A Portico of its own process (dist/src/main.js), as deployed. */
-export interface SpawnedPortico {
-  port: number;
-  mcpUrl: string;
-  statusUrl: string;
+export interface RunningNginx {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
   stop(): Promise<void>;
 }
 
 /**
- * Runs the compiled app in a process of its own on `port` (free if 0) with static tokens alice and
- * bob, on PostgreSQL when DATABASE_URL is set, else a fresh embedded database. Separate processes
- * keep several instances apart: in one process, passport's strategies are registered globally
- * and the last instance booted would authenticate for all of them.
+ * nginx as a plain round-robin load balancer in front of `upstreams`
+ * (`host:port`): no hash, no sticky sessions, streaming unbuffered (as
+ * nginx/portico.conf), a failed upstream skipped for the next one. Runs in
+ * the foreground as a child process, with its config, logs and temp files
+ * in `dir`.
  */
-export async function spawnedPortico(env: Record<string, string>, port = 0, tokens = 'alice:alice-token-0123456789abcdef,bob:bob-token-0123456789abcdef'): Promise<SpawnedPortico> {
-  const [mcpPort, statusPort] = [port || (await freePort()), await freePort()];
-  const dataDir = mkdtempSync(join(tmpdir(), 'portico-spawned-'));
-  const run = spawnPortico({ HOST: '127.0.0.1', PORT: String(mcpPort), STATUS_PORT: String(statusPort), DATA_DIR: dataDir, LOG_LEVEL: 'warn', AUTH_TOKENS: tokens, ...env });
-  const health = `http://127.0.0.1:${mcpPort}/health`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (run.child.exitCode !== null) throw new Error(`Portico exited during start-up:\n${run.stderr().slice(-3000)}`);
-    const ok = await fetch(health).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`Portico did not answer ${health} within 60 s:\n${run.stderr().slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 200));
+export async function startNginx(dir: string, upstreams: string[]): Promise<RunningNginx> {
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(
+    conf,
+    `daemon off;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 512; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  upstream portico {
+${upstreams.map((u) => `    server ${u} max_fails=1 fail_timeout=30s;`).join('\n')}
+    keepalive 16;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://portico;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_buffering off;
+      proxy_request_buffering off;
+      proxy_read_timeout 300s;
+      proxy_next_upstream error timeout;
+    }
+  }
+}
+`,
+  );
+  const child: ChildProcess = spawn(NGINX, ['-c', conf, '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`nginx exited: ${stderr}`);
+    try {
+      await fetch(`${url}/health`);
+      break;
+    } catch {
+      if (i > 100) throw new Error(`nginx did not come up: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
   return {
-    port: mcpPort,
-    mcpUrl: `http://127.0.0.1:${mcpPort}/mcp`,
-    statusUrl: `http://127.0.0.1:${statusPort}`,
+    url,
     async stop() {
-      if (run.child.exitCode === null) run.child.kill('SIGTERM');
-      await run.exited;
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** What `portico doctor --json` printed, and its exit code. */
-export interface DoctorRun {
-  code: number | string;
-  report: {
-    url: string;
-    ok: boolean;
-    checks: { id: string; status: 'pass' | 'fail' | 'warn' | 'skip'; required: boolean; detail: string; hint?: string }[];
-  };
-  stderr: string;
-  /** Ids of the checks that failed and are required. */
-  failed: string[];
-  status(id: string): string | undefined;
-  check(id: string): DoctorRun['report']['checks'][number];
-}
-
-/** Runs the compiled `portico doctor <url> … --json` as an operator would, and parses its report. */
-export async function runDoctorCli(url: string, args: string[] = []): Promise<DoctorRun> {
-  const run = spawnPortico({}, ['doctor', url, ...args, '--json'], { script: join(ROOT, 'dist', 'src', 'cli', 'portico.js') });
-  const code = await run.exited;
-  let report: DoctorRun['report'];
-  try {
-    report = JSON.parse(run.stdout());
-  } catch {
-    throw new Error(`portico doctor printed no JSON (exit ${code}):\n${run.stdout()}\n${run.stderr()}`);
-  }
-  return {
-    code,
-    report,
-    stderr: run.stderr(),
-    failed: report.checks.filter((c) => c.required && c.status === 'fail').map((c) => c.id),
-    status: (id) => report.checks.find((c) => c.id === id)?.status,
-    check: (id) => {
-      const c = report.checks.find((x) => x.id === id);
-      if (!c) throw new Error(`no check ${id} in ${JSON.stringify(report.checks.map((x) => x.id))}`);
-      return c;
+      if (child.exitCode === null) child.kill('SIGQUIT');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
     },
   };
 }

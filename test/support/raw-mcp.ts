@@ -13,32 +13,42 @@ export const initialize = {
 };
 
 /**
- * A legacy-era call whose response stream is cut after its first progress event, then resumed
- * with GET + `Last-Event-ID` (as a client does after the advertised retry interval): the id of the
- * last event seen before the cut, the resumed stream's status, and what it replayed up to the
- * response with `id`. `headers`: the session's (Accept, Content-Type, credential, Mcp-Session-Id,
- * MCP-Protocol-Version).
+ * Calls `slow_count` (test/support/test-tools.ts) in a raw legacy session and
+ * drops the response stream after the first progress event, as a flaky
+ * network would; returns the id of the last event received (for `Last-Event-ID`).
  */
-export async function cutAndResume(url: string, headers: Record<string, string>, call: { id: number } & Record<string, unknown>) {
+export async function cutSlowCountCall(url: string, session: Record<string, string>, id: number): Promise<string> {
   const cut = new AbortController();
-  const first = await fetch(url, { method: 'POST', headers, signal: cut.signal, body: JSON.stringify(call) });
-  const reader = first.body!.getReader();
+  const call = await fetch(url, {
+    method: 'POST',
+    headers: session,
+    signal: cut.signal,
+    body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'slow_count', arguments: { to: 4, every_ms: 150 }, _meta: { progressToken: 'p' } } }),
+  });
+  const reader = call.body!.getReader();
   let seen = '';
   while (!/notifications\/progress/.test(seen)) seen += new TextDecoder().decode((await reader.read()).value);
   cut.abort();
-  // A client waits the advertised retry interval before reconnecting; by then the server has seen the drop.
-  await new Promise((r) => setTimeout(r, 300));
-  const lastEventId = [...seen.matchAll(/^id: (.+)$/gm)].pop()![1];
+  return [...seen.matchAll(/^id: (.+)$/gm)].pop()![1];
+}
 
-  const resumed = await fetch(url, { headers: { ...headers, Accept: 'text/event-stream', 'Last-Event-ID': lastEventId } });
-  const resumedReader = resumed.body!.getReader();
-  const done = new RegExp(`"id":${call.id}\\b`);
+/**
+ * Resumes a legacy session's stream after a drop (GET with `Last-Event-ID`), as a client does
+ * after the advertised retry interval: the resumed stream's status and what it replayed up to the
+ * response with `id`.
+ */
+export async function resumeAfter(url: string, session: Record<string, string>, lastEventId: string, id: number): Promise<{ status: number; replay: string }> {
+  // By the retry interval, the server has seen the drop.
+  await new Promise((r) => setTimeout(r, 300));
+  const resumed = await fetch(url, { headers: { ...session, Accept: 'text/event-stream', 'Last-Event-ID': lastEventId } });
+  const reader = resumed.body!.getReader();
+  const response = new RegExp(`"id":${id}\\b`);
   let replay = '';
-  while (!done.test(replay)) {
-    const { value, done: ended } = await resumedReader.read();
-    if (ended) break;
+  while (!response.test(replay)) {
+    const { value, done } = await reader.read();
+    if (done) break;
     replay += new TextDecoder().decode(value);
   }
-  await resumedReader.cancel();
-  return { lastEventId, status: resumed.status, replay };
+  await reader.cancel();
+  return { status: resumed.status, replay };
 }

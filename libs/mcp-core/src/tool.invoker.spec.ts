@@ -105,6 +105,23 @@ describe('ToolInvoker', () => {
 
     expect(result).toEqual({ content: [{ type: 'text', text: 'project 42 not found' }], isError: true });
     expect(events[0]).toMatchObject({ outcome: 'tool_error', errorMessage: 'project 42 not found' });
+    expect(events[0].errorCode).toBeUndefined();
+  });
+
+  it('passes the code and detail of a ToolError to listeners (the audit row), never to the caller', async () => {
+    const tool = register(() => {
+      throw new ToolError('host refused', { code: 'net_refused', detail: { address: '10.0.0.5', reason: 'private' } });
+    });
+
+    const result = await invoker.invoke(tool, {}, context());
+
+    expect(result).toEqual({ content: [{ type: 'text', text: 'host refused' }], isError: true });
+    expect(events[0]).toMatchObject({
+      outcome: 'tool_error',
+      errorMessage: 'host refused',
+      errorCode: 'net_refused',
+      detail: { address: '10.0.0.5', reason: 'private' },
+    });
   });
 
   it('reports the code of a ToolError and what the handler added for the audit, even when it refuses', async () => {

@@ -34,7 +34,7 @@ export interface ToolCallEvent {
   errorMessage?: string;
   /** The `code` of the {@link ToolError} the handler threw, if it gave one. */
   errorCode?: string;
-  /** What the handler added with `ctx.auditDetail(...)`; undefined when nothing. */
+  /** Facts for the audit log: what the handler added with `ctx.auditDetail(...)` and the `detail` of its ToolError. */
   detail?: Record<string, unknown>;
 }
 
@@ -88,7 +88,7 @@ export class ToolInvoker {
     } finally {
       if (--this.running === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
-    const { result, outcome, errorCode } = ran;
+    const { result, outcome, error } = ran;
     const event: ToolCallEvent = {
       tool: tool.name,
       namespace: tool.namespace,
@@ -105,8 +105,8 @@ export class ToolInvoker {
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
       resultBytes: Buffer.byteLength(JSON.stringify(result)),
       errorMessage: 'isError' in result && result.isError ? textOf(result as CallToolResult) : undefined,
-      errorCode,
-      detail: Object.keys(detail).length ? detail : undefined,
+      errorCode: error?.code,
+      detail: Object.keys(detail).length || error?.detail ? { ...detail, ...error?.detail } : undefined,
     };
     for (const listener of this.listeners) {
       try {
@@ -122,7 +122,7 @@ export class ToolInvoker {
     tool: RegisteredTool,
     args: unknown,
     ctx: ToolContext,
-  ): Promise<{ result: CallToolResult | InputRequiredResult; outcome: ToolCallOutcome; errorCode?: string }> {
+  ): Promise<{ result: CallToolResult | InputRequiredResult; outcome: ToolCallOutcome; error?: ToolError }> {
     const parsed = parseInput(tool.definition.input, args ?? {});
     if (!parsed.success) {
       return { outcome: 'invalid_input', result: errorResult(`Invalid arguments for ${tool.name}:\n${parsed.message}`) };
@@ -148,7 +148,7 @@ export class ToolInvoker {
         return { outcome: 'cancelled', result: errorResult(`${tool.name} was cancelled`) };
       }
       if (e instanceof ToolError) {
-        return { outcome: 'tool_error', result: errorResult(e.message), errorCode: e.code };
+        return { outcome: 'tool_error', result: errorResult(e.message), error: e };
       }
       this.logger.error({ err: e, tool: tool.name, requestId: ctx.requestId }, 'tool failed');
       const ref = ctx.requestId ? ` (request ${ctx.requestId})` : '';

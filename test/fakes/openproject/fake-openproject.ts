@@ -28,6 +28,8 @@ export interface FakeOpenProjectOptions {
   allowedHosts?: string[];
   /** Like OPENPROJECT_HTTPS=true: plain-HTTP API calls without X-Forwarded-Proto: https get 301 to https. */
   https?: boolean;
+  /** A hung OpenProject: connections are accepted and never answered. */
+  silent?: boolean;
 }
 
 class HttpError extends Error {
@@ -107,6 +109,7 @@ export class FakeOpenProject {
   // --- HTTP ----------------------------------------------------------------------------
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.options.silent) return; // the request waits until the client gives up
     const url = new URL(req.url ?? '/', 'http://fake');
     const method = req.method ?? 'GET';
     const raw = await new Promise<string>((resolve) => {

@@ -1,0 +1,3 @@
+export { WeatherModule } from './weather.module';
+export { WEATHER_OPTIONS, type WeatherOptions, weatherOptionsFromEnv } from './weather-options';
+export { WeatherTools } from './weather.tools';

@@ -1,0 +1,106 @@
+import type { JSONRPCMessage } from '@modelcontextprotocol/server';
+import type { RedisService } from '../redis/redis.service';
+import type { EventStore } from './event-store.interface';
+
+/** The SDK's name for every session's standalone GET stream. */
+export const GET_STREAM = '_GET_stream';
+
+/** The doorbell a session's stream rings when a message for its GET stream is stored (see {@link RedisEventStore}). */
+export function sessionChannel(redis: RedisService, sessionId: string): string {
+  return redis.key('ch', 's', sessionId);
+}
+
+/** What a doorbell or control message on a session's channel says. */
+export type SessionSignal = { t: 'event' } | { t: 'closed' } | { t: 'takeover'; holder: string };
+
+/** A stored event: its id as clients see it (`<streamId>/<redis stream id>`), and the message. */
+export interface StoredEvent {
+  eventId: string;
+  /** The Redis stream entry id (`<ms>-<seq>`), ordered across instances. */
+  position: string;
+  message: JSONRPCMessage;
+}
+
+const EVENT_ID = /^(.+)\/(\d+-\d+)$/;
+const PAGE = 500;
+
+/**
+ * {@link EventStore} in Redis: one Redis stream per session (`e:<id>`),
+ * capped at EVENT_STORE_MAX_EVENTS entries (the oldest dropped first) and
+ * expiring SESSION_IDLE_TTL after its last event. Each entry carries the
+ * SDK stream it belongs to (a POST response stream, or `_GET_stream`); event
+ * ids are `<streamId>/<entry id>`, so the stream is known from the id and
+ * entries are ordered whichever instance wrote them. A message stored for
+ * `_GET_stream` also rings the session's doorbell (pub/sub, same round trip)
+ * so that the instance holding the session's GET stream delivers it.
+ */
+export class RedisEventStore implements EventStore {
+  constructor(
+    private readonly redis: RedisService,
+    private readonly maxEvents: number,
+    private readonly ttlMs: number,
+  ) {}
+
+  async storeEvent(sessionId: string, streamId: string, message: JSONRPCMessage): Promise<string> {
+    const key = this.key(sessionId);
+    const pipeline = this.redis.client
+      .pipeline()
+      .xadd(key, 'MAXLEN', this.maxEvents, '*', 's', streamId, 'm', JSON.stringify(message))
+      .pexpire(key, this.ttlMs);
+    if (streamId === GET_STREAM) pipeline.publish(sessionChannel(this.redis, sessionId), JSON.stringify({ t: 'event' } satisfies SessionSignal));
+    const results = (await pipeline.exec())!;
+    const [error, position] = results[0];
+    if (error) throw error;
+    return `${streamId}/${position as string}`;
+  }
+
+  async replayEventsAfter(
+    sessionId: string,
+    lastEventId: string,
+    send: (eventId: string, message: JSONRPCMessage) => Promise<void>,
+  ): Promise<string> {
+    const last = EVENT_ID.exec(lastEventId);
+    if (!last) throw new Error('Invalid Last-Event-ID');
+    for (const event of await this.readAfter(sessionId, last[1], last[2])) await send(event.eventId, event.message);
+    return last[1];
+  }
+
+  /** The events of `streamId` stored after `position`, oldest first (priming events left out). */
+  async readAfter(sessionId: string, streamId: string, position: string): Promise<StoredEvent[]> {
+    const events: StoredEvent[] = [];
+    for (let from = position; ; ) {
+      const page = (await this.redis.client.xrange(this.key(sessionId), `(${from}`, '+', 'COUNT', PAGE)) as [string, string[]][];
+      for (const [id, fields] of page) {
+        const entry = pairs(fields);
+        if (entry.s !== streamId || entry.m === '{}') continue;
+        events.push({ eventId: `${streamId}/${id}`, position: id, message: JSON.parse(entry.m) as JSONRPCMessage });
+      }
+      if (page.length < PAGE) return events;
+      from = page[page.length - 1][0];
+    }
+  }
+
+  /** The position of the session's newest event (`0-0` when it has none): a new GET stream starts after it. */
+  async latest(sessionId: string): Promise<string> {
+    const [newest] = (await this.redis.client.xrevrange(this.key(sessionId), '+', '-', 'COUNT', 1)) as [string, string[]][];
+    return newest?.[0] ?? '0-0';
+  }
+
+  async deleteSession(sessionId: string): Promise<void> {
+    await this.redis.client.del(this.key(sessionId));
+  }
+
+  streamIdOf(eventId: string): string | undefined {
+    return EVENT_ID.exec(eventId)?.[1];
+  }
+
+  private key(sessionId: string): string {
+    return this.redis.key('e', sessionId);
+  }
+}
+
+function pairs(fields: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) out[fields[i]] = fields[i + 1];
+  return out;
+}
