@@ -7,7 +7,7 @@ import type { Principal } from '@portico/mcp-core';
 import type { Response } from 'express';
 import { MemoryEventStore } from '../session/memory-event.store';
 import { MemorySessionStore } from '../session/memory-session.store';
-import { type LiveSession, LiveSessionRegistry, type SessionTransportKind } from './live-session.registry';
+import { type LiveSession, LiveSessionRegistry, type SessionTransportKind, sweepIntervalMs } from './live-session.registry';
 
 const MINUTE = 60_000;
 const principal = (name: string): Principal => ({ id: `token:${name}`, kind: 'service', displayName: name, scopes: ['*'], authMethod: 'bearer' });
@@ -58,7 +58,7 @@ describe('LiveSessionRegistry', () => {
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     now = 1_700_000_000_000;
     store = new MemorySessionStore({ idleTtlMs: 30 * MINUTE, maxAgeMs: 120 * MINUTE, maxPerPrincipal: 2 }, () => now);
-    registry = new LiveSessionRegistry(store, new MemoryEventStore(10), new McpRegistry(), { sync: () => undefined, usePrincipal: () => undefined } as unknown as McpServerBuilder, { record: () => undefined } as unknown as AuditService, { sessionOpened: () => undefined, sessionEnded: () => undefined } as unknown as MetricsService);
+    registry = new LiveSessionRegistry(store, new MemoryEventStore(10), new McpRegistry(), { sync: () => undefined, usePrincipal: () => undefined } as unknown as McpServerBuilder, { record: () => undefined } as unknown as AuditService, { sessionOpened: () => undefined, sessionEnded: () => undefined } as unknown as MetricsService, { sessions: { idleTtlMs: 30 * MINUTE, maxAgeMs: 120 * MINUTE, maxPerPrincipal: 2, maxEvents: 10 } });
   });
   afterEach(() => jest.restoreAllMocks());
 
@@ -136,5 +136,13 @@ describe('LiveSessionRegistry', () => {
     await expect(open('s1', alice)).rejects.toThrow('store down');
 
     expect(registry.size).toBe(0);
+  });
+});
+
+describe('sweepIntervalMs', () => {
+  it('sweeps every 30 s, or every idle TTL when shorter (at most once a second)', () => {
+    expect(sweepIntervalMs(30 * 60_000)).toBe(30_000);
+    expect(sweepIntervalMs(5_000)).toBe(5_000);
+    expect(sweepIntervalMs(100)).toBe(1_000);
   });
 });

@@ -4,6 +4,7 @@ import { McpRegistry, McpServerBuilder, type Principal } from '@portico/mcp-core
 import type { Response } from 'express';
 import { JsonRpcCode, sendJsonRpcError } from '../common/json-rpc-error';
 import { AuditService } from '../audit/audit.service';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { requestContext } from '../common/request-context';
 import { MetricsService } from '../metrics/metrics.service';
 import { EVENT_STORE, type EventStore } from '../session/event-store.interface';
@@ -26,7 +27,14 @@ export interface LiveSession<T extends { close(): Promise<void> } = { close(): P
 /** Why a session ended, as the audit log records it. */
 export type SessionEnd = 'closed' | 'deleted' | 'expired' | 'evicted' | 'shutdown';
 
-const SWEEP_INTERVAL_MS = 30_000;
+/**
+ * How often sessions the store has expired are closed here: every 30 s, or
+ * every idle TTL when that is shorter, so that a dead session's transport
+ * and server never outlive its TTL by more than one TTL.
+ */
+export function sweepIntervalMs(idleTtlMs: number): number {
+  return Math.max(1_000, Math.min(30_000, idleTtlMs));
+}
 
 /** What an `initialize` request says about the client, for the session record. */
 export function describeClient(initialize: unknown): Pick<SessionRecord, 'protocolVersion' | 'clientName'> {
@@ -60,12 +68,13 @@ export class LiveSessionRegistry implements OnModuleInit, OnApplicationShutdown 
     private readonly builder: McpServerBuilder,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'sessions'>,
     @Optional() private readonly relay?: SessionRelay,
     @Optional() private readonly roaming?: RoamingSessionsService,
   ) {}
 
   onModuleInit(): void {
-    this.sweeper = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS).unref();
+    this.sweeper = setInterval(() => void this.sweep(), sweepIntervalMs(this.config.sessions.idleTtlMs)).unref();
     // Tools, resources or prompts added or removed at runtime: bring every
     // session's server up to date; the SDK sends each session its list_changed.
     const stopChanges = this.registry.onChange(() => this.syncAll());
