@@ -30,6 +30,14 @@ export interface FakeOpenProjectOptions {
   https?: boolean;
   /** A hung OpenProject: connections are accepted and never answered. */
   silent?: boolean;
+  /** A slow OpenProject: every request (liveness included) is answered this many milliseconds late. */
+  delayMs?: number;
+  /**
+   * A failing OpenProject: every request (liveness included) is answered with this status and
+   * `body` (as text/plain unless it is an object, sent as OpenProject's HAL error), as Rails or
+   * the proxy in front of it would. Sent without the contract check: these answer no operation.
+   */
+  fail?: { status: number; body: string | Record<string, unknown> };
 }
 
 class HttpError extends Error {
@@ -81,9 +89,10 @@ export class FakeOpenProject {
 
   url = '';
 
-  async start(): Promise<string> {
+  /** Listens on `port` (0: a free one; the port it had before to come back after {@link stop}). */
+  async start(port = 0): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this.url;
   }
@@ -110,6 +119,7 @@ export class FakeOpenProject {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (this.options.silent) return; // the request waits until the client gives up
+    if (this.options.delayMs) await new Promise((r) => setTimeout(r, this.options.delayMs));
     const url = new URL(req.url ?? '/', 'http://fake');
     const method = req.method ?? 'GET';
     const raw = await new Promise<string>((resolve) => {
@@ -120,6 +130,11 @@ export class FakeOpenProject {
     });
     const record: RecordedRequest = { method, path: url.pathname, query: Object.fromEntries(url.searchParams), status: 0, headers: req.headers };
     this.requests.push(record);
+    const { fail } = this.options;
+    if (fail) {
+      if (typeof fail.body === 'string') return this.sendRaw(res, record, fail.status, fail.body, 'text/plain');
+      return this.sendRaw(res, record, fail.status, JSON.stringify(fail.body), HAL);
+    }
     const exempt = url.pathname.startsWith('/health_check') || url.pathname.startsWith('/sys');
     const host = (req.headers.host ?? '').replace(/:\d+$/, '');
     // Rails' host authorization and force_ssl run before the API (production.rb).
