@@ -133,6 +133,100 @@ describe('graceful shutdown of the built app', () => {
     }
   });
 
+  it('SIGTERM under a steady load of both eras: every call answered 200 delivered its result and is audited; later requests get 503, are refused or reset unrun; no other 5xx; exit 0 in time', async () => {
+    // Request ids unique to this run scope its audit rows (the PostgreSQL database is shared).
+    const run_ = `sl${process.pid}x${Date.now().toString(36)}`;
+    const { run, dataDir, mcpUrl } = await start({ SHUTDOWN_TIMEOUT_MS: '10000', RATE_LIMIT_REQUESTS: '0' });
+    /** Every HTTP exchange of every client: when it was sent, and its status or network error. */
+    const exchanges: { sentAt: number; method: string; requestId: string; status: number | string }[] = [];
+    /** Request ids (X-Request-Id, chosen here) of the tool calls whose result reached the client. */
+    const answered: string[] = [];
+    let stop = false;
+
+    /** One client: sequential calls, each tools/call POST carrying the X-Request-Id of its call. */
+    async function load(name: string, era: 'modern' | 'legacy') {
+      let current = '';
+      let aux = 0;
+      const fetchLogged = async (url: string | URL, init?: RequestInit) => {
+        const isCall = typeof init?.body === 'string' && init.body.includes('"method":"tools/call"');
+        const headers = new Headers(init?.headers);
+        const requestId = isCall ? current : `${run_}-${name}-aux-${aux++}`;
+        headers.set('X-Request-Id', requestId);
+        const exchange = { sentAt: Date.now(), method: init?.method ?? 'GET', requestId, status: 0 as number | string };
+        exchanges.push(exchange);
+        try {
+          const res = await fetch(url, { ...init, headers });
+          exchange.status = res.status;
+          return res;
+        } catch (e) {
+          exchange.status = ((e as Error).cause as { code?: string } | undefined)?.code ?? 'network';
+          throw e;
+        }
+      };
+      const client =
+        era === 'modern'
+          ? new Client({ name, version: '1' }, { versionNegotiation: { mode: 'auto' } })
+          : new V1Client({ name, version: '1' });
+      const transport =
+        era === 'modern'
+          ? new StreamableHTTPClientTransport(new URL(mcpUrl), { requestInit: { headers: bearer(TOKEN) }, fetch: fetchLogged })
+          : new V1Transport(new URL(mcpUrl), { requestInit: { headers: bearer(TOKEN) }, fetch: fetchLogged });
+      await client.connect(transport as never);
+      for (let n = 0; !stop; n++) {
+        current = `${run_}-${name}-call-${n}`;
+        try {
+          const result = (await client.callTool({ name: 'test_sleep', arguments: { ms: 50 + ((n * 37) % 250) } }, undefined, { timeout: 30_000 })) as { isError?: boolean };
+          if (!result.isError) answered.push(current);
+        } catch {
+          await new Promise((r) => setTimeout(r, 50)); // refused: try again shortly, as clients do
+        }
+      }
+      await client.close().catch(() => undefined);
+    }
+
+    try {
+      const clients = ['modern', 'legacy'].flatMap((era) => Array.from({ length: 4 }, (_, i) => load(`load-${era}-${i}`, era as 'modern' | 'legacy')));
+      await eventually(async () => (answered.length >= 40 ? true : undefined), 30_000);
+
+      const signalled = Date.now();
+      run.child.kill('SIGTERM');
+      await run.waitFor(/"msg":"draining: new requests are refused/);
+      const drainSeen = Date.now();
+      expect(await run.exited).toBe(0);
+      const exitedAfter = Date.now() - signalled;
+      stop = true;
+      await Promise.all(clients);
+
+      expect(exitedAfter).toBeLessThan(10_000);
+      // Calls kept being answered up to the signal, and calls in flight then were answered too.
+      expect(answered.length).toBeGreaterThan(40);
+      const statuses = exchanges.map((e) => e.status);
+      expect(statuses.filter((s) => typeof s === 'number' && s >= 500 && s !== 503)).toEqual([]);
+      expect(statuses.filter((s) => s === 0)).toEqual([]); // every exchange ended one way or the other
+      const late = exchanges.filter((e) => e.sentAt > drainSeen);
+      expect(late.length).toBeGreaterThan(0);
+      // 503 while draining, refused once the listener is closed, or reset: a kept-alive connection
+      // the server closes as the drain ends can race a request the client sends on it.
+      const RESET = ['ECONNRESET', 'UND_ERR_SOCKET'];
+      expect(late.filter((e) => e.status !== 503 && e.status !== 'ECONNREFUSED' && !RESET.includes(String(e.status)))).toEqual([]);
+      expect(late.some((e) => e.status === 503)).toBe(true);
+
+      const rows = await queryDatabase(dataDir, `SELECT request_id, era, outcome FROM audit_events WHERE kind = 'tool_call' AND request_id LIKE $1`, [`${run_}-%`]);
+      const audited = new Map(rows.map((r) => [r.request_id as string, r]));
+      // A call whose POST was answered 200 delivered its result (calls in flight at the signal finished)...
+      const calls200 = exchanges.filter((e) => e.requestId.includes('-call-') && e.status === 200).map((e) => e.requestId);
+      expect(calls200.filter((id) => !answered.includes(id))).toEqual([]);
+      // ...and every call whose result reached its client is audited, in both eras...
+      expect(answered.filter((id) => audited.get(id)?.outcome !== 'ok')).toEqual([]);
+      expect(new Set(rows.map((r) => r.era))).toEqual(new Set(['modern', 'legacy']));
+      // ...and a call whose connection was reset never ran: no answer lost, nothing half done.
+      expect(exchanges.filter((e) => RESET.includes(String(e.status)) && audited.has(e.requestId))).toEqual([]);
+    } finally {
+      stop = true;
+      kill(run);
+    }
+  });
+
   it('a second SIGTERM exits at once', async () => {
     const { run, mcpUrl, statusUrl } = await start({ SHUTDOWN_TIMEOUT_MS: '30000' });
     try {
