@@ -135,7 +135,7 @@ describe('graceful shutdown of the built app', () => {
 
   it('SIGTERM under a steady load of both eras: every call answered 200 delivered its result and is audited; later requests get 503, are refused or reset unrun; no other 5xx; exit 0 in time', async () => {
     // Request ids unique to this run scope its audit rows (the PostgreSQL database is shared).
-    const run_ = `sl${process.pid}x${Date.now().toString(36)}`;
+    const tag = `sl${process.pid}x${Date.now().toString(36)}`;
     const { run, dataDir, mcpUrl } = await start({ SHUTDOWN_TIMEOUT_MS: '10000', RATE_LIMIT_REQUESTS: '0' });
     /** Every HTTP exchange of every client: when it was sent, and its status or network error. */
     const exchanges: { sentAt: number; method: string; requestId: string; status: number | string }[] = [];
@@ -150,7 +150,7 @@ describe('graceful shutdown of the built app', () => {
       const fetchLogged = async (url: string | URL, init?: RequestInit) => {
         const isCall = typeof init?.body === 'string' && init.body.includes('"method":"tools/call"');
         const headers = new Headers(init?.headers);
-        const requestId = isCall ? current : `${run_}-${name}-aux-${aux++}`;
+        const requestId = isCall ? current : `${tag}-${name}-aux-${aux++}`;
         headers.set('X-Request-Id', requestId);
         const exchange = { sentAt: Date.now(), method: init?.method ?? 'GET', requestId, status: 0 as number | string };
         exchanges.push(exchange);
@@ -173,7 +173,7 @@ describe('graceful shutdown of the built app', () => {
           : new V1Transport(new URL(mcpUrl), { requestInit: { headers: bearer(TOKEN) }, fetch: fetchLogged });
       await client.connect(transport as never);
       for (let n = 0; !stop; n++) {
-        current = `${run_}-${name}-call-${n}`;
+        current = `${tag}-${name}-call-${n}`;
         try {
           const result = (await client.callTool({ name: 'test_sleep', arguments: { ms: 50 + ((n * 37) % 250) } }, undefined, { timeout: 30_000 })) as { isError?: boolean };
           if (!result.isError) answered.push(current);
@@ -211,7 +211,7 @@ describe('graceful shutdown of the built app', () => {
       expect(late.filter((e) => e.status !== 503 && e.status !== 'ECONNREFUSED' && !RESET.includes(String(e.status)))).toEqual([]);
       expect(late.some((e) => e.status === 503)).toBe(true);
 
-      const rows = await queryDatabase(dataDir, `SELECT request_id, era, outcome FROM audit_events WHERE kind = 'tool_call' AND request_id LIKE $1`, [`${run_}-%`]);
+      const rows = await queryDatabase(dataDir, `SELECT request_id, era, outcome FROM audit_events WHERE kind = 'tool_call' AND request_id LIKE $1`, [`${tag}-%`]);
       const audited = new Map(rows.map((r) => [r.request_id as string, r]));
       // A call whose POST was answered 200 delivered its result (calls in flight at the signal finished)...
       const calls200 = exchanges.filter((e) => e.requestId.includes('-call-') && e.status === 200).map((e) => e.requestId);
