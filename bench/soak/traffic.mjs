@@ -43,8 +43,9 @@ async function readUntil(res, pattern) {
 const worst = (expected, ...statuses) => statuses.find((s) => s !== expected) ?? expected;
 
 /**
- * The traffic mix, by weight. `ctx`: { mcpUrl, baseUrl, auth } (auth: headers of a valid credential).
- * Every action returns { status, expected } so the runner can count surprises.
+ * The traffic mix, by weight. `ctx`: { mcpUrl, baseUrl, auth, ttlMs } (auth: headers of a valid
+ * credential; ttlMs: the session idle TTL). Every action returns { status, expected, tolerated? }
+ * so the runner can count surprises (`tolerated`: a session that expired while the client stalled).
  */
 export const ACTIONS = {
   /** A modern-era (stateless) tool call. */
@@ -113,29 +114,34 @@ export const ACTIONS = {
   },
 };
 
-async function legacySession({ mcpUrl, auth }, { getStream, del }) {
+async function legacySession({ mcpUrl, auth, ttlMs }, { getStream, del }) {
   const open = await fetch(mcpUrl, { method: 'POST', headers: { ...auth, ...JSON_SSE }, body: initialize });
   await open.text();
   const sid = open.headers.get('mcp-session-id');
   if (open.status !== 200 || !sid) return { status: open.status === 200 ? 'no-session-id' : open.status, expected: 200 };
   const session = { ...auth, ...JSON_SSE, 'Mcp-Session-Id': sid, 'MCP-Protocol-Version': LEGACY };
-  const note = await fetch(mcpUrl, { method: 'POST', headers: session, body: initialized });
-  await note.text();
-  const call = await fetch(mcpUrl, { method: 'POST', headers: session, body: legacyCall });
-  const text = await call.text();
-  const statuses = [note.status === 202 ? 200 : note.status, call.status === 200 && !text.includes('"result"') ? 'bad-body' : call.status];
+  let expired = false;
+  let previousSent = Date.now();
+  /** One request in the session; a 404 counts as expiry only when the session may have been idle past its TTL. */
+  const send = async (init, expected, read = (res) => res.text()) => {
+    const sent = Date.now();
+    const res = await fetch(mcpUrl, init);
+    const text = await read(res);
+    // The server saw the session idle at most from our previous request's sending to this answer.
+    if (res.status === 404 && Date.now() - previousSent > ttlMs) expired = true;
+    previousSent = sent;
+    return res.status === expected ? 200 : res.status === 200 && text !== undefined && !text.includes('"result"') ? 'bad-body' : res.status;
+  };
+  const statuses = [await send({ method: 'POST', headers: session, body: initialized }, 202), await send({ method: 'POST', headers: session, body: legacyCall }, 200)];
   if (getStream) {
     const cut = new AbortController();
-    const stream = await fetch(mcpUrl, { headers: { ...auth, Accept: 'text/event-stream', 'Mcp-Session-Id': sid, 'MCP-Protocol-Version': LEGACY }, signal: cut.signal });
-    statuses.push(stream.status);
-    cut.abort();
+    const headers = { ...auth, Accept: 'text/event-stream', 'Mcp-Session-Id': sid, 'MCP-Protocol-Version': LEGACY };
+    statuses.push(await send({ headers, signal: cut.signal }, 200, () => cut.abort()));
   }
-  if (del) {
-    const gone = await fetch(mcpUrl, { method: 'DELETE', headers: session });
-    await gone.text();
-    statuses.push(gone.status);
-  }
-  return { status: worst(200, ...statuses), expected: 200 };
+  if (del) statuses.push(await send({ method: 'DELETE', headers: session }, 200));
+  const status = worst(200, ...statuses);
+  // A stalled machine (seconds of lag) can let a 5 s TTL run out mid-session: counted apart, not as an error.
+  return { status: status === 404 && expired ? 'expired' : status, expected: 200, tolerated: status === 404 && expired };
 }
 
 /** Weights of the mix (they need not sum to 1). */
