@@ -10,7 +10,9 @@ import { PACKAGE_VERSION } from './common/paths';
 import { AuditService } from './audit/audit.service';
 import { ProtectedResourceService } from './auth/protected-resource.service';
 import { AuthorizationServerService } from './authorization-server/authorization-server.service';
+import { NotFoundFilter } from './common/http-exception.filter';
 import { nestLogger } from './common/logger.module';
+import { securityHeaders } from './common/security-headers';
 import { type AppConfig, configSummary } from './config/app-config';
 import { LifecycleService } from './lifecycle/lifecycle.service';
 import { buildStatusOpenApi, StatusOpenApi } from './status/openapi.controller';
@@ -74,6 +76,8 @@ export async function startPortico(config: AppConfig, modules: ModuleMetadata['i
     });
     statusApp.useLogger(statusApp.get(Logger));
     statusApp.disable('x-powered-by');
+    statusApp.use(securityHeaders());
+    statusApp.useGlobalFilters(new NotFoundFilter());
     statusApp.get(StatusOpenApi).document = buildStatusOpenApi(statusApp);
     await statusApp.listen(config.status.port, config.status.host);
   } catch (e) {

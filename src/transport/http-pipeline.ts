@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { JsonRpcCode, sendJsonRpcError } from '../common/json-rpc-error';
 import { requestContextMiddleware } from '../common/request-context';
+import { securityHeaders } from '../common/security-headers';
 import { type AppConfig, isLoopback } from '../config/app-config';
 import { LifecycleService } from '../lifecycle/lifecycle.service';
 import { MetricsService } from '../metrics/metrics.service';
@@ -110,8 +111,8 @@ function jsonBody(limit: number) {
 }
 
 /**
- * The express layer in front of Nest's routing, in order: the
- * `X-Portico-Instance` header (unless INSTANCE_HEADER is off), request id and
+ * The express layer in front of Nest's routing, in order: security headers
+ * (helmet), the `X-Portico-Instance` header (unless INSTANCE_HEADER is off), request id and
  * async context, request metrics, Host and Origin validation (403),
  * `beforeBody` (handlers that read the raw body themselves: the built-in
  * authorization server), JSON body with a limit (413), then the drain gate
@@ -120,6 +121,7 @@ function jsonBody(limit: number) {
 export function applyHttpPipeline(app: NestExpressApplication, config: AppConfig, beforeBody: RequestHandler[] = []): void {
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
+  app.use(securityHeaders());
   if (config.instance.header) {
     const id = config.instance.id;
     app.use((_req: Request, res: Response, next: NextFunction) => {
