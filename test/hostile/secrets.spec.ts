@@ -79,7 +79,7 @@ describe('secrets never reach logs, responses or audit rows', () => {
     status = statusUrl;
     await drive();
     // The audit rows of this run, through the operator's API.
-    const audit = await send(status, { method: 'GET', path: `/audit?from=${encodeURIComponent(startedAt)}&format=ndjson`, headers: { Authorization: `Bearer ${SECRETS.adminToken}` } }, 10_000);
+    const audit = await send(status, { method: 'GET', path: `/audit?from=${encodeURIComponent(startedAt)}&format=ndjson`, headers: { Authorization: `Bearer ${SECRETS.adminToken}` } }, 30_000);
     expect(audit.status).toBe(200);
     auditText = audit.body;
   }, 120_000);
