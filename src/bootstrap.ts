@@ -10,6 +10,7 @@ import { PACKAGE_VERSION } from './common/paths';
 import { AuditService } from './audit/audit.service';
 import { ProtectedResourceService } from './auth/protected-resource.service';
 import { AuthorizationServerService } from './authorization-server/authorization-server.service';
+import { applyHttpTimeouts } from './common/http-timeouts';
 import { nestLogger } from './common/logger.module';
 import { type AppConfig, configSummary } from './config/app-config';
 import { LifecycleService } from './lifecycle/lifecycle.service';
@@ -56,6 +57,7 @@ export async function startPortico(config: AppConfig, modules: ModuleMetadata['i
   app.useLogger(app.get(Logger));
   // The built-in authorization server reads its requests' raw bodies: mounted before the body parser.
   applyHttpPipeline(app, config, config.authorizationServer.enabled ? [app.get(AuthorizationServerService).middleware()] : []);
+  applyHttpTimeouts(app.getHttpServer(), config.http.timeouts);
   try {
     await app.listen(config.http.port, config.http.host);
   } catch (e) {
@@ -75,6 +77,7 @@ export async function startPortico(config: AppConfig, modules: ModuleMetadata['i
     statusApp.useLogger(statusApp.get(Logger));
     statusApp.disable('x-powered-by');
     statusApp.get(StatusOpenApi).document = buildStatusOpenApi(statusApp);
+    applyHttpTimeouts(statusApp.getHttpServer(), config.http.timeouts);
     await statusApp.listen(config.status.port, config.status.host);
   } catch (e) {
     await app.close();
