@@ -169,3 +169,170 @@ describe('slow clients: header and body timeouts on both ports', () => {
     }
   });
 });
+
+describe('greedy clients: stream caps per principal and per instance', () => {
+  let portico: TestPortico;
+  const open: AbortController[] = [];
+
+  beforeAll(async () => {
+    portico = await bootPortico({ STREAM_MAX_PER_PRINCIPAL: '2', STREAM_MAX_PER_INSTANCE: '3' });
+  });
+
+  afterAll(async () => {
+    for (const c of open) c.abort();
+    await portico?.stop();
+  });
+
+  /** Opens a stream of `kind` for `token`; returns the response (its body left unread). */
+  async function stream(kind: 'sse' | 'listen' | 'mcp_get', token: string): Promise<Response> {
+    const abort = new AbortController();
+    open.push(abort);
+    const base = portico.mcpUrl.replace(/\/mcp$/, '');
+    if (kind === 'sse') return fetch(`${base}/sse`, { headers: { ...bearer(token), Accept: 'text/event-stream' }, signal: abort.signal });
+    if (kind === 'mcp_get') return fetch(portico.mcpUrl, { headers: { ...bearer(token), Accept: 'text/event-stream', 'Mcp-Session-Id': 'none' }, signal: abort.signal });
+    return fetch(portico.mcpUrl, {
+      method: 'POST',
+      headers: { ...bearer(token), ...ACCEPT, 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': 'subscriptions/listen' },
+      signal: abort.signal,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 'listen-1',
+        method: 'subscriptions/listen',
+        params: {
+          notifications: { toolsListChanged: true },
+          _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} },
+        },
+      }),
+    });
+  }
+
+  const refused = async (kind: string, limit: string) =>
+    sampleValue(parsePrometheusText(await portico.app.get(MetricsService).scrape()), 'portico_streams_refused_total', { kind, limit }) ?? 0;
+
+  it('a principal past its cap gets 429, the instance past its cap 503; a closed stream frees its slot', async () => {
+    const first = await stream('sse', TOKENS.alice);
+    const second = await stream('listen', TOKENS.alice);
+    expect([first.status, second.status]).toEqual([200, 200]);
+
+    const third = await stream('sse', TOKENS.alice);
+    expect(third.status).toBe(429);
+    expect(third.headers.get('retry-after')).toBe('30');
+    expect(await third.json()).toEqual({
+      jsonrpc: '2.0',
+      error: { code: -32000, message: 'Too many open streams for this principal (2): close one, or try again later' },
+      id: null,
+    });
+    const listen = await stream('listen', TOKENS.alice);
+    expect(listen.status).toBe(429);
+    expect(await listen.json()).toMatchObject({ id: 'listen-1' });
+    expect(await refused('sse', 'principal')).toBe(1);
+    expect(await refused('listen', 'principal')).toBe(1);
+
+    // Bob takes the instance's last slot; the next stream of anyone gets 503.
+    expect((await stream('sse', TOKENS.bob)).status).toBe(200);
+    const full = await stream('mcp_get', TOKENS.bob);
+    expect(full.status).toBe(503);
+    expect((await full.json()).error.message).toBe('Too many open streams on this server (3): try again later');
+    expect(await refused('mcp_get', 'instance')).toBe(1);
+
+    // Alice closes a stream: she (and the instance) have room again.
+    open[0].abort();
+    await sleep(200);
+    expect((await stream('sse', TOKENS.alice)).status).toBe(200);
+  });
+
+  it('the official modern client sees a refused listen as an error it can report', async () => {
+    const client = await modern(portico.mcpUrl, TOKENS.alice);
+    try {
+      await expect(client.listen({ toolsListChanged: true })).rejects.toThrow(/Too many open streams/);
+      // Ordinary requests are not streams: they still work.
+      expect((await client.callTool({ name: 'get_current_time', arguments: {} })).isError).toBeFalsy();
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('greedy clients: sessions per principal', () => {
+  let portico: TestPortico;
+
+  beforeAll(async () => {
+    portico = await bootPortico({ SESSION_MAX_PER_PRINCIPAL: '2' });
+  });
+
+  afterAll(async () => {
+    await portico?.stop();
+  });
+
+  it('one session too many evicts the one idle the longest, not the new one; the eviction is audited', async () => {
+    const a = await v1(portico.mcpUrl, TOKENS.alice);
+    const b = await v1(portico.mcpUrl, TOKENS.alice);
+    const bSession = (b.transport as V1Transport).sessionId!;
+    await sleep(20);
+    await a.callTool({ name: 'get_current_time', arguments: {} }); // a is older, but b has been idle longer
+    const c = await v1(portico.mcpUrl, TOKENS.alice);
+    try {
+      expect((await a.callTool({ name: 'get_current_time', arguments: {} })).isError).toBeFalsy();
+      expect((await c.callTool({ name: 'get_current_time', arguments: {} })).isError).toBeFalsy();
+      await expect(b.callTool({ name: 'get_current_time', arguments: {} })).rejects.toThrow(/404|Session not found/);
+      const rows = await portico.auditRows(`kind = 'session_closed' AND session_id = $1`, [bSession]);
+      expect(rows).toEqual([expect.objectContaining({ outcome: 'evicted', principal_id: expect.stringContaining('alice') })]);
+    } finally {
+      await Promise.all([a.close(), b.close().catch(() => undefined), c.close()]);
+    }
+  });
+});
+
+describe('large tool results: truncated with a note, in both eras', () => {
+  let portico: TestPortico;
+
+  beforeAll(async () => {
+    portico = await bootPortico({ TOOL_RESULT_MAX_BYTES: '8192' }, [BigToolsModule]);
+  });
+
+  afterAll(async () => {
+    await portico?.stop();
+  });
+
+  const note = /\[Portico: this result was truncated: the tool returned (\d+) bytes, the limit is 8192 bytes/;
+
+  it.each(['modern', 'legacy'] as const)('%s era: text is cut and the model is told by how much; the audit row says so', async (era) => {
+    const client = era === 'modern' ? await modern(portico.mcpUrl, TOKENS.alice) : await v1(portico.mcpUrl, TOKENS.alice);
+    try {
+      const result = (await client.callTool({ name: 'big_text', arguments: { bytes: 50_000 } })) as { content: { type: string; text: string }[]; isError?: boolean };
+      expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThanOrEqual(8192 + 200); // the client may add fields (e.g. _meta)
+      expect(result.isError).toBeFalsy();
+      expect(result.content[0].text).toMatch(/^(abcdefghij)+/);
+      expect(result.content[0].text.length).toBeGreaterThan(6000);
+      expect(Number(note.exec(result.content.at(-1)!.text)?.[1])).toBeGreaterThan(50_000);
+
+      const small = (await client.callTool({ name: 'big_text', arguments: { bytes: 100 } })) as { content: { text: string }[] };
+      expect(small.content).toEqual([{ type: 'text', text: 'abcdefghij'.repeat(10) }]);
+
+      const rows = await portico.auditRows(`kind = 'tool_call' AND tool = 'big_text' AND era = $1`, [era]);
+      expect(rows.map((r) => (r.detail as { resultTruncated?: unknown } | null)?.resultTruncated ?? null)).toEqual([
+        expect.objectContaining({ originalBytes: expect.any(Number), droppedBlocks: 1, structuredWithheld: false }),
+        null,
+      ]);
+      expect(Number(rows[0].result_bytes)).toBeLessThanOrEqual(8192);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it.each(['modern', 'legacy'] as const)('%s era: structured content over the cap is withheld as an error the model reads', async (era) => {
+    const client = era === 'modern' ? await modern(portico.mcpUrl, TOKENS.alice) : await v1(portico.mcpUrl, TOKENS.alice);
+    try {
+      const result = (await client.callTool({ name: 'big_list', arguments: { count: 2000 } })) as { content: { text: string }[]; isError?: boolean; structuredContent?: unknown };
+      expect(result.isError).toBe(true);
+      expect(result.structuredContent).toBeUndefined();
+      expect(result.content.at(-1)!.text).toMatch(note);
+      expect(result.content.at(-1)!.text).toContain('its structured content was withheld');
+      // Under the cap, structured content passes as before.
+      const ok = (await client.callTool({ name: 'big_list', arguments: { count: 2 } })) as { structuredContent?: unknown };
+      expect(ok.structuredContent).toEqual({ items: [{ id: 0, name: 'item number 0' }, { id: 1, name: 'item number 1' }] });
+    } finally {
+      await client.close();
+    }
+  });
+});
