@@ -197,4 +197,21 @@ describe('AuditService writer', () => {
     expect(rows.size).toBe(3);
     expect(s.backlog.held).toBe(0);
   });
+
+  it('a database that hangs holds a durable record at most the INSERT timeout: then it is journaled', async () => {
+    const { repository, rows } = fakeRepository();
+    const query = repository.query;
+    let hang = true;
+    repository.query = (sql: string, params: unknown[]) => (hang ? new Promise<void>(() => undefined) : query(sql, params));
+    const s = service(repository);
+    const started = Date.now();
+    await s.recordDurably({ kind: 'tool_call', outcome: 'ok', tool: 'stuck' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(4900);
+    expect(Date.now() - started).toBeLessThan(7000);
+    expect(s.backlog.journaled).toBe(true);
+    hang = false;
+    await new Promise((r) => setTimeout(r, 300));
+    await s.flush();
+    expect([...rows.values()].map((r) => r.tool)).toEqual(['stuck']);
+  }, 15_000);
 });

@@ -18,6 +18,12 @@ const MAX_PENDING = 10_000;
 /** Rows kept in memory while neither the database nor the journal takes them; past it the oldest are dropped (a gap in the chain). */
 const MAX_HELD = 10_000;
 const RETRY_MAX_MS = 5_000;
+/**
+ * An INSERT not done by then counts as failed: its rows go to the journal, so
+ * a database that hangs (rather than refuses) holds tool answers at most this
+ * long. Should it finish after all, the replay ignores the rows it stored.
+ */
+const INSERT_TIMEOUT_MS = 5_000;
 
 /** One INSERT of the writer, for metrics: how many rows, how long, whether the database took them. */
 export interface AuditWrite {
@@ -352,10 +358,17 @@ export class AuditService implements ToolCallListener, OnModuleInit, BeforeAppli
     if (!rows.length) return;
     const started = performance.now();
     let ok = false;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.insertRows(rows);
+      await Promise.race([
+        this.insertRows(rows),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`audit INSERT did not finish within ${INSERT_TIMEOUT_MS} ms`)), INSERT_TIMEOUT_MS);
+        }),
+      ]);
       ok = true;
     } finally {
+      clearTimeout(timer);
       const write: AuditWrite = { rows: rows.length, durationMs: performance.now() - started, ok };
       for (const listener of this.writeListeners) listener(write);
     }
