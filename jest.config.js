@@ -42,5 +42,11 @@ module.exports = {
       testRegex: 'test/e2e/.*\\.e2e-spec\\.ts$',
       globalSetup: '<rootDir>/test/global-setup.ts',
     },
+    {
+      ...common,
+      displayName: 'hostile',
+      testRegex: 'test/hostile/.*\\.spec\\.ts$',
+      globalSetup: '<rootDir>/test/global-setup.ts',
+    },
   ],
 };

@@ -10,7 +10,10 @@ import { PACKAGE_VERSION } from './common/paths';
 import { AuditService } from './audit/audit.service';
 import { ProtectedResourceService } from './auth/protected-resource.service';
 import { AuthorizationServerService } from './authorization-server/authorization-server.service';
+import { NotFoundFilter } from './common/http-exception.filter';
+import { applyHttpTimeouts } from './common/http-timeouts';
 import { nestLogger } from './common/logger.module';
+import { securityHeaders } from './common/security-headers';
 import { type AppConfig, configSummary } from './config/app-config';
 import { LifecycleService } from './lifecycle/lifecycle.service';
 import { buildStatusOpenApi, StatusOpenApi } from './status/openapi.controller';
@@ -56,6 +59,7 @@ export async function startPortico(config: AppConfig, modules: ModuleMetadata['i
   app.useLogger(app.get(Logger));
   // The built-in authorization server reads its requests' raw bodies: mounted before the body parser.
   applyHttpPipeline(app, config, config.authorizationServer.enabled ? [app.get(AuthorizationServerService).middleware()] : []);
+  applyHttpTimeouts(app.getHttpServer(), config.http.timeouts);
   try {
     await app.listen(config.http.port, config.http.host);
   } catch (e) {
@@ -74,7 +78,10 @@ export async function startPortico(config: AppConfig, modules: ModuleMetadata['i
     });
     statusApp.useLogger(statusApp.get(Logger));
     statusApp.disable('x-powered-by');
+    statusApp.use(securityHeaders());
+    statusApp.useGlobalFilters(new NotFoundFilter());
     statusApp.get(StatusOpenApi).document = buildStatusOpenApi(statusApp);
+    applyHttpTimeouts(statusApp.getHttpServer(), config.http.timeouts);
     await statusApp.listen(config.status.port, config.status.host);
   } catch (e) {
     await app.close();

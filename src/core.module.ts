@@ -41,6 +41,7 @@ export class CoreModule {
             instructions: 'Portico serves tools from this organisation\'s systems. Every call is recorded in an audit log.',
           },
           defaultTimeoutMs: config.tools.timeoutMs,
+          maxResultBytes: config.tools.maxResultBytes,
           requestState: config.requestState,
         }),
         AuditModule,

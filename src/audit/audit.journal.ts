@@ -46,10 +46,11 @@ export class AuditJournal<T> {
     return this.bytes === 0;
   }
 
-  /** Size of the journal file in bytes (0 when there is none). */
+  /** Size of the journal file in bytes (0 when there is none, or something else sits in its place). */
   get bytes(): number {
     try {
-      return statSync(this.file).size;
+      const stat = statSync(this.file);
+      return stat.isFile() ? stat.size : 0;
     } catch {
       return 0;
     }

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { ToolInvoker } from '@portico/mcp-core';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppConfig } from '../config/app-config';
@@ -66,12 +66,12 @@ describe('AuditService writer', () => {
     record(s, 5);
     await s.flush();
     expect(rows.size).toBe(0);
-    expect(s.backlog).toEqual({ queued: 0, journaled: true, journalBytes: expect.any(Number) });
+    expect(s.backlog).toEqual({ queued: 0, held: 0, dropped: 0, journaled: true, journalBytes: expect.any(Number) });
     expect(s.backlog.journalBytes).toBeGreaterThan(0);
 
     // More events during the outage follow the first ones onto the journal.
     record(s, 3);
-    await new Promise((r) => setTimeout(r, 300)); // one flush delay (200 ms)
+    await new Promise((r) => setTimeout(r, 50)); // the writer takes them at once (group commit)
     expect(s.backlog.queued).toBe(0);
 
     state.down = false;
@@ -79,7 +79,7 @@ describe('AuditService writer', () => {
     await s.flush();
     expect(rows.size).toBe(8);
     expect([...rows.values()].map((r) => Number(r.seq)).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(s.backlog).toEqual({ queued: 0, journaled: false, journalBytes: 0 });
+    expect(s.backlog).toEqual({ queued: 0, held: 0, dropped: 0, journaled: false, journalBytes: 0 });
   });
 
   it('a new process replays the journal an earlier one left (crash while the database was away), without duplicates', async () => {
@@ -116,4 +116,102 @@ describe('AuditService writer', () => {
     await s.flush();
     expect(rows.size).toBe(10_050);
   });
+
+  it('group commit: a durable record resolves once its INSERT is committed; what queues meanwhile goes in the next INSERT', async () => {
+    const { repository, rows } = fakeRepository();
+    const batches: number[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const query = repository.query;
+    repository.query = async (sql: string, params: unknown[]) => {
+      batches.push(params.length / INSERT_FIELDS.length);
+      if (batches.length === 1) await gate;
+      return query(sql, params);
+    };
+    const s = service(repository);
+    let firstDone = false;
+    const first = s.recordDurably({ kind: 'tool_call', outcome: 'ok', tool: 'first' }).then(() => (firstDone = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(batches).toEqual([1]); // written at once, no timer
+    const later = Array.from({ length: 5 }, (_, i) => s.recordDurably({ kind: 'tool_call', outcome: 'ok', tool: `later${i}` }));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(firstDone).toBe(false); // its INSERT has not committed
+    expect(batches).toEqual([1]); // the others wait for the writer
+    release();
+    await Promise.all([first, ...later]);
+    expect(batches).toEqual([1, 5]);
+    expect(rows.size).toBe(6);
+  });
+
+  it('a durable record resolves once it is fsync\'d into the journal while the database is away', async () => {
+    const { repository, rows, state } = fakeRepository();
+    state.down = true;
+    const s = service(repository);
+    await s.recordDurably({ kind: 'tool_call', outcome: 'ok', tool: 'a' });
+    expect(rows.size).toBe(0);
+    const journaled = readFileSync(join(dir, 'audit', 'audit-journal.ndjson'), 'utf8').trim().split('\n');
+    expect(journaled.map((l) => (JSON.parse(l) as AuditRow).tool)).toEqual(['a']);
+    // Later events during the outage go to the journal at once too, not at the next retry.
+    await s.recordDurably({ kind: 'tool_call', outcome: 'ok', tool: 'b' });
+    expect(readFileSync(join(dir, 'audit', 'audit-journal.ndjson'), 'utf8').trim().split('\n')).toHaveLength(2);
+  });
+
+  it('journal unwritable while the database is away: no throw, events held in memory, loud log, recovery in order', async () => {
+    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const { repository, rows, state } = fakeRepository();
+    state.down = true;
+    const s = service(repository);
+    // A directory where the journal file goes: every append fails (EISDIR), even for root.
+    mkdirSync(join(dir, 'audit', 'audit-journal.ndjson'));
+    await Promise.all([1, 2, 3].map((i) => s.recordDurably({ kind: 'tool_call', outcome: 'ok', tool: `t${i}` })));
+    record(s, 2);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(s.backlog).toEqual({ queued: 0, held: 5, dropped: 0, journaled: false, journalBytes: 0 });
+    expect(errors).toHaveBeenCalledWith(expect.objectContaining({ held: expect.any(Number) }), expect.stringMatching(/^AUDIT JOURNAL WRITE FAILED/));
+
+    // The disk comes back: the held rows reach the journal on the next retry.
+    rmSync(join(dir, 'audit', 'audit-journal.ndjson'), { recursive: true });
+    await new Promise((r) => setTimeout(r, 600));
+    expect(s.backlog.held).toBe(0);
+    expect(s.backlog.journaled).toBe(true);
+
+    state.down = false;
+    await new Promise((r) => setTimeout(r, 1000));
+    await s.flush();
+    expect([...rows.values()].map((r) => Number(r.seq)).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5]);
+    expect(s.backlog).toEqual({ queued: 0, held: 0, dropped: 0, journaled: false, journalBytes: 0 });
+  });
+
+  it('rows held in memory go straight to the database when it returns before the disk', async () => {
+    jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const { repository, rows, state } = fakeRepository();
+    state.down = true;
+    const s = service(repository);
+    mkdirSync(join(dir, 'audit', 'audit-journal.ndjson'));
+    record(s, 3);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(s.backlog.held).toBe(3);
+    state.down = false;
+    await new Promise((r) => setTimeout(r, 600));
+    await s.flush();
+    expect(rows.size).toBe(3);
+    expect(s.backlog.held).toBe(0);
+  });
+
+  it('a database that hangs holds a durable record at most the INSERT timeout: then it is journaled', async () => {
+    const { repository, rows } = fakeRepository();
+    const query = repository.query;
+    let hang = true;
+    repository.query = (sql: string, params: unknown[]) => (hang ? new Promise<void>(() => undefined) : query(sql, params));
+    const s = service(repository);
+    const started = Date.now();
+    await s.recordDurably({ kind: 'tool_call', outcome: 'ok', tool: 'stuck' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(4900);
+    expect(Date.now() - started).toBeLessThan(7000);
+    expect(s.backlog.journaled).toBe(true);
+    hang = false;
+    await new Promise((r) => setTimeout(r, 300));
+    await s.flush();
+    expect([...rows.values()].map((r) => r.tool)).toEqual(['stuck']);
+  }, 15_000);
 });

@@ -13,11 +13,17 @@ import { AuditJournal } from './audit.journal';
 import { redactArguments } from './redaction';
 
 const BATCH_SIZE = 200;
-/** Rows wait at most this long; fewer, larger inserts cost far less (the embedded database pays a file sync per statement). */
-const FLUSH_DELAY_MS = 200;
 /** Past this many queued events, new ones go straight to the journal. */
 const MAX_PENDING = 10_000;
+/** Rows kept in memory while neither the database nor the journal takes them; past it the oldest are dropped (a gap in the chain). */
+const MAX_HELD = 10_000;
 const RETRY_MAX_MS = 5_000;
+/**
+ * An INSERT not done by then counts as failed: its rows go to the journal, so
+ * a database that hangs (rather than refuses) holds tool answers at most this
+ * long. Should it finish after all, the replay ignores the rows it stored.
+ */
+const INSERT_TIMEOUT_MS = 5_000;
 
 /** One INSERT of the writer, for metrics: how many rows, how long, whether the database took them. */
 export interface AuditWrite {
@@ -44,13 +50,23 @@ function revive(raw: Record<string, unknown>): AuditRow {
 }
 
 /**
- * Records audit events without slowing the request path: `record` only
- * enqueues; a single background writer chains rows (hash over content and
- * the previous row, one chain per process start), inserts them in batches,
- * and when the database is unreachable appends them to an fsync'd journal in
- * the data directory, replayed in order once it is back. Inserts ignore an
- * event id already present, so replays never duplicate. Nothing is dropped:
- * past the queue bound, events go to the journal at once.
+ * Records audit events. A single writer chains rows (hash over content and
+ * the previous row, one chain per process start) and inserts them with group
+ * commit: it writes as soon as it is idle, and whatever queues while an
+ * INSERT is in flight goes in the next one, so batches grow with the load and
+ * a row waits about one INSERT. When the database is unreachable, rows go to
+ * an fsync'd journal in the data directory, replayed in order once it is
+ * back; inserts ignore an event id already present, so replays never
+ * duplicate.
+ *
+ * Tool calls are durable before they are answered: {@link onToolCall}
+ * resolves once the row is committed or fsync'd into the journal, and the
+ * invoker waits for it. Other events ({@link record}) are fire-and-forget.
+ * When the database is away and the journal cannot be written either (disk
+ * full, read-only), rows are held in memory (up to a bound; past it the
+ * oldest are dropped, which leaves a gap the chain verifier reports),
+ * readiness fails, and they go to the journal or the database as soon as
+ * either takes them.
  */
 @Injectable()
 export class AuditService implements ToolCallListener, OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -61,8 +77,15 @@ export class AuditService implements ToolCallListener, OnModuleInit, BeforeAppli
   private seq = 0;
   private head = GENESIS_HASH;
   private pending: Pending[] = [];
+  /** Resolvers of the durable events queued in `pending`: they settle when the pass that takes them is done. */
+  private waiters: (() => void)[] = [];
+  /** Chained rows that neither the database nor the journal took, oldest first (see {@link MAX_HELD}). */
+  private held: AuditRow[] = [];
+  private journalFailures = 0;
+  private dropped = 0;
   private timer?: NodeJS.Timeout;
   private timerDue = 0;
+  private kicked = false;
   private flushing?: Promise<void>;
   private failures = 0;
   /** While the database is away: when to try it again (until then, flushes spill to the journal). */
@@ -86,6 +109,23 @@ export class AuditService implements ToolCallListener, OnModuleInit, BeforeAppli
 
   /** Queues an event. Never throws, never waits. */
   record(input: AuditEventInput): void {
+    this.enqueue(input);
+  }
+
+  /**
+   * Queues an event and resolves once it is durable: committed to the
+   * database, or fsync'd into the journal while the database is away. Also
+   * resolves, without that guarantee, when neither takes it (then it is held
+   * in memory and readiness fails). Never rejects.
+   */
+  recordDurably(input: AuditEventInput): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      this.enqueue(input);
+    });
+  }
+
+  private enqueue(input: AuditEventInput): void {
     const ctx = requestContext.getStore();
     this.pending.push({
       eventId: randomUUID(),
@@ -112,15 +152,16 @@ export class AuditService implements ToolCallListener, OnModuleInit, BeforeAppli
       detail: input.detail ?? null,
     });
     if (this.pending.length >= MAX_PENDING) {
-      // Never drop: chain what is queued and put it on disk now.
-      this.journal.append(this.chain(this.pending.splice(0)));
+      // Chain what is queued and put it on disk now.
+      this.spill(this.chain(this.pending.splice(0)));
       this.logger.warn({ journal: this.journal.file }, 'audit queue full: events journaled to disk');
     }
-    this.schedule(this.pending.length >= BATCH_SIZE ? 0 : FLUSH_DELAY_MS);
+    this.kick();
   }
 
-  onToolCall(event: ToolCallEvent): void {
-    this.record({
+  /** The invoker answers the call once this resolves: its row is durable first. */
+  onToolCall(event: ToolCallEvent): Promise<void> {
+    return this.recordDurably({
       kind: 'tool_call',
       occurredAt: event.startedAt,
       principalId: event.principal.id,
@@ -143,10 +184,14 @@ export class AuditService implements ToolCallListener, OnModuleInit, BeforeAppli
     });
   }
 
-  /** Events not yet in the database: queued in memory, or journaled on disk (`journalBytes` of them). */
-  get backlog(): { queued: number; journaled: boolean; journalBytes: number } {
+  /**
+   * Events not yet in the database: queued for the writer, journaled on disk
+   * (`journalBytes` of them), or `held` in memory because neither the
+   * database nor the journal takes them; `dropped`: held events lost past the bound.
+   */
+  get backlog(): { queued: number; held: number; dropped: number; journaled: boolean; journalBytes: number } {
     const journalBytes = this.journal.bytes;
-    return { queued: this.pending.length, journaled: journalBytes > 0, journalBytes };
+    return { queued: this.pending.length, held: this.held.length, dropped: this.dropped, journaled: journalBytes > 0, journalBytes };
   }
 
   /** Hears of every INSERT the writer tries (metrics). The listener must not throw or block. */
@@ -162,14 +207,22 @@ export class AuditService implements ToolCallListener, OnModuleInit, BeforeAppli
   spillToJournal(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.pending.length) this.journal.append(this.chain(this.pending.splice(0)));
+    this.spill(this.chain(this.pending.splice(0)));
   }
 
-  /** Writes everything queued and journaled; resolves when done or when the database refuses. */
+  /** Writes everything queued, held and journaled; resolves when done or when the database refuses. */
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (!this.pending.length && this.journal.empty) return;
-    this.flushing = this.write().finally(() => (this.flushing = undefined));
+    // Every waiter's event is queued for this pass or already spilled (the queue bound): the pass covers them all.
+    const waiters = this.waiters.splice(0);
+    if (!this.pending.length && !this.held.length && this.journal.empty) return waiters.forEach((resolve) => resolve());
+    this.flushing = this.write().finally(() => {
+      this.flushing = undefined;
+      for (const resolve of waiters) resolve();
+      // Group commit: what queued meanwhile goes next, at once (a pass may also have taken
+      // events whose waiters came after it started: the next pass settles them).
+      if (this.pending.length || this.waiters.length) this.kick();
+    });
     await this.flushing;
   }
 
@@ -182,9 +235,7 @@ export class AuditService implements ToolCallListener, OnModuleInit, BeforeAppli
 
   /** Whatever the database did not take (or arrived after the flush) is on disk for the next start. */
   onApplicationShutdown(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.pending.length) this.journal.append(this.chain(this.pending.splice(0)));
+    this.spillToJournal();
   }
 
   private schemaOf(input: ToolInput): Record<string, unknown> {
@@ -201,6 +252,45 @@ export class AuditService implements ToolCallListener, OnModuleInit, BeforeAppli
     });
   }
 
+  /** Starts a pass soon (after the events of this tick are queued), unless one runs: it starts the next when done. */
+  private kick(): void {
+    if (this.flushing || this.kicked) return;
+    this.kicked = true;
+    setImmediate(() => {
+      this.kicked = false;
+      void this.flush();
+    });
+  }
+
+  /**
+   * Puts rows in the journal (fsync'd), after those held in memory. When the
+   * journal cannot be written they are held instead, loudly: readiness
+   * fails until the journal or the database takes them.
+   */
+  private spill(rows: AuditRow[]): void {
+    const all = this.held.length ? [...this.held, ...rows] : rows;
+    if (!all.length) return;
+    try {
+      this.journal.append(all);
+      this.held = [];
+      if (this.journalFailures) this.logger.warn({ journal: this.journal.file, failures: this.journalFailures }, 'audit journal writable again');
+      this.journalFailures = 0;
+    } catch (e) {
+      this.held = all;
+      if (this.journalFailures++ % 20 === 0) {
+        this.logger.error(
+          { err: e, journal: this.journal.file, held: all.length },
+          'AUDIT JOURNAL WRITE FAILED while the database is away: audit events are held in memory only; readiness fails until the disk or the database takes them',
+        );
+      }
+      if (this.held.length > MAX_HELD) {
+        const lost = this.held.splice(0, this.held.length - MAX_HELD);
+        this.dropped += lost.length;
+        this.logger.error({ dropped: lost.length, total: this.dropped, firstSeq: lost[0].seq, lastSeq: lost[lost.length - 1].seq }, 'AUDIT EVENTS DROPPED: in-memory bound reached');
+      }
+    }
+  }
+
   private schedule(delay: number): void {
     if (this.timer) {
       // An earlier, sooner pass covers this one; a later one (a retry) is brought forward.
@@ -215,23 +305,26 @@ export class AuditService implements ToolCallListener, OnModuleInit, BeforeAppli
     this.timer.unref();
   }
 
-  /** One pass of the single writer: the journal first (order), then the queue. */
+  /** One pass of the single writer: the journal first (order), then rows held in memory, then the queue. */
   private async write(): Promise<void> {
     if (this.failures && Date.now() < this.retryAt) {
-      // The database is away: keep what arrives on disk within one flush delay, so even a
-      // SIGKILL now loses nothing the clients were told succeeded more than ~50 ms ago.
-      if (this.pending.length) this.journal.append(this.chain(this.pending.splice(0)));
+      // The database is away: what arrives goes on disk now (the calls waiting for it are answered after the fsync).
+      this.spill(this.chain(this.pending.splice(0)));
       this.schedule(Math.max(0, this.retryAt - Date.now()));
       return;
     }
     try {
       if (!this.journal.empty) await this.drainJournal();
+      while (this.held.length) {
+        await this.insert(this.held.slice(0, BATCH_SIZE));
+        this.held.splice(0, BATCH_SIZE);
+      }
       while (this.pending.length) {
         const batch = this.chain(this.pending.splice(0, BATCH_SIZE));
         try {
           await this.insert(batch);
         } catch (e) {
-          this.journal.append(batch);
+          this.spill(batch);
           throw e;
         }
       }
@@ -245,7 +338,7 @@ export class AuditService implements ToolCallListener, OnModuleInit, BeforeAppli
         this.logger.warn({ err: e, journal: this.journal.file, retryInMs: delay }, 'audit database unavailable: events go to the journal');
       }
       // While the journal holds rows, new ones follow them there, so order is kept.
-      if (this.pending.length) this.journal.append(this.chain(this.pending.splice(0)));
+      this.spill(this.chain(this.pending.splice(0)));
       this.schedule(delay);
     }
   }
@@ -265,10 +358,17 @@ export class AuditService implements ToolCallListener, OnModuleInit, BeforeAppli
     if (!rows.length) return;
     const started = performance.now();
     let ok = false;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.insertRows(rows);
+      await Promise.race([
+        this.insertRows(rows),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`audit INSERT did not finish within ${INSERT_TIMEOUT_MS} ms`)), INSERT_TIMEOUT_MS);
+        }),
+      ]);
       ok = true;
     } finally {
+      clearTimeout(timer);
       const write: AuditWrite = { rows: rows.length, durationMs: performance.now() - started, ok };
       for (const listener of this.writeListeners) listener(write);
     }

@@ -138,6 +138,14 @@ export interface AppConfig {
     /** Host headers accepted when bound beyond loopback (loopback names are always accepted). */
     allowedHosts: string[];
     maxBodyBytes: number;
+    /**
+     * Slow clients (slowloris), on both ports: a request's headers must
+     * arrive within `headersTimeoutMs`, the whole request (headers and body)
+     * within `requestTimeoutMs`, else 408 and the connection closes. Answers
+     * that stream (SSE) are not limited: the request is complete by then. An
+     * idle keep-alive connection closes after `keepAliveTimeoutMs`.
+     */
+    timeouts: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
     /** Number of reverse-proxy hops whose X-Forwarded-* headers are trusted. */
     trustProxy: number;
     /**
@@ -185,6 +193,12 @@ export interface AppConfig {
   authorizationServer: AuthorizationServerConfig;
   sessions: { idleTtlMs: number; maxAgeMs: number; maxPerPrincipal: number; maxEvents: number };
   /**
+   * Long-lived streams open at once (legacy GET streams on `/mcp`, `/sse`
+   * sessions, modern `subscriptions/listen`): per principal (429 past it)
+   * and on this instance (503 past it).
+   */
+  streams: { maxPerPrincipal: number; maxPerInstance: number };
+  /**
    * Shared state for a fleet (docs/scaling.md): legacy sessions and their
    * events, rate-limit and lockout counters, and server-to-client messages
    * over pub/sub. Undefined when REDIS_URL is unset: everything stays in
@@ -195,6 +209,8 @@ export interface AppConfig {
   instance: { id: string; header: boolean };
   tools: {
     timeoutMs: number;
+    /** Largest tool result sent (serialized bytes); larger ones are truncated with a note to the model. */
+    maxResultBytes: number;
     /**
      * Serve the MCP conformance suite's fixture tools, resources and prompts
      * (`src/tools/conformance`). For conformance runs only, never in production.
@@ -573,6 +589,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
   if (env.SESSION_MAX_AGE_SECONDS! < env.SESSION_IDLE_TTL_SECONDS!) {
     problems.push({ key: 'SESSION_MAX_AGE_SECONDS', message: 'must be at least SESSION_IDLE_TTL_SECONDS' });
   }
+  if (env.HTTP_HEADERS_TIMEOUT_MS !== undefined && env.HTTP_REQUEST_TIMEOUT_MS !== undefined && env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push({ key: 'HTTP_REQUEST_TIMEOUT_MS', message: 'must be at least HTTP_HEADERS_TIMEOUT_MS' });
+  }
   const net = { allow: parseNetRules(env.NET_ALLOW ?? [], 'NET_ALLOW', problems), deny: parseNetRules(env.NET_DENY ?? [], 'NET_DENY', problems) };
   if (problems.length) throw new ConfigError(problems);
   return { ...toConfig(env as Env, { tokens, basicUsers }, oauth, originHosts, cwd, rateLimits, adminToken, toolLimits, net), openproject };
@@ -596,6 +615,11 @@ function toConfig(
       allowedOrigins: originHosts,
       allowedHosts: env.ALLOWED_HOSTS.map((h) => h.toLowerCase()),
       maxBodyBytes: env.MAX_BODY_BYTES,
+      timeouts: {
+        headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+        requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+        keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      },
       trustProxy: env.TRUST_PROXY,
       publicBaseUrl: env.PUBLIC_BASE_URL,
     },
@@ -634,7 +658,8 @@ function toConfig(
     },
     redis: env.REDIS_URL ? { url: env.REDIS_URL, prefix: env.REDIS_PREFIX } : undefined,
     instance: { id: env.INSTANCE_ID ?? randomBytes(4).toString('hex'), header: env.INSTANCE_HEADER },
-    tools: { timeoutMs: env.TOOL_TIMEOUT_MS, conformanceFixtures: env.PORTICO_CONFORMANCE_FIXTURES },
+    streams: { maxPerPrincipal: env.STREAM_MAX_PER_PRINCIPAL, maxPerInstance: env.STREAM_MAX_PER_INSTANCE },
+    tools: { timeoutMs: env.TOOL_TIMEOUT_MS, maxResultBytes: env.TOOL_RESULT_MAX_BYTES, conformanceFixtures: env.PORTICO_CONFORMANCE_FIXTURES },
     mcp: { clientQuirks: env.MCP_CLIENT_QUIRKS },
     requestState: {
       key: env.REQUEST_STATE_KEY ? new TextEncoder().encode(env.REQUEST_STATE_KEY) : randomBytes(32),

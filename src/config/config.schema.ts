@@ -90,6 +90,9 @@ export const envSchema = z.object({
   ALLOWED_ORIGINS: list,
   ALLOWED_HOSTS: list,
   MAX_BODY_BYTES: positiveInt(1024 * 1024),
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt(20_000),
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt(60_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt(65_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
   PUBLIC_BASE_URL: publicBaseUrl.optional(),
@@ -112,6 +115,8 @@ export const envSchema = z.object({
   SESSION_IDLE_TTL_SECONDS: positiveInt(30 * 60),
   SESSION_MAX_AGE_SECONDS: positiveInt(24 * 60 * 60),
   SESSION_MAX_PER_PRINCIPAL: positiveInt(32),
+  STREAM_MAX_PER_PRINCIPAL: positiveInt(32),
+  STREAM_MAX_PER_INSTANCE: positiveInt(1000),
   EVENT_STORE_MAX_EVENTS: positiveInt(1000),
   REDIS_URL: z
     .string()
@@ -128,6 +133,7 @@ export const envSchema = z.object({
   INSTANCE_HEADER: bool(true),
   LEGACY_SSE_ENABLED: bool(true),
   TOOL_TIMEOUT_MS: positiveInt(60_000),
+  TOOL_RESULT_MAX_BYTES: z.coerce.number().int().min(4096).default(256 * 1024),
   PORTICO_CONFORMANCE_FIXTURES: bool(false),
   REQUEST_STATE_KEY: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 48`)').optional(),
   REQUEST_STATE_TTL_SECONDS: positiveInt(600),

@@ -10,7 +10,7 @@ import { MetricsService } from './metrics.service';
 function setup() {
   const invoker = new ToolInvoker({ server: { name: 't', version: '1' }, defaultTimeoutMs: 1000, requestState: { key: new Uint8Array(32), ttlSeconds: 60 } });
   const writes: ((w: AuditWrite) => void)[] = [];
-  const audit = { backlog: { queued: 7, journaled: true, journalBytes: 512 }, onWrite: (l: (w: AuditWrite) => void) => writes.push(l) };
+  const audit = { backlog: { queued: 7, held: 3, dropped: 1, journaled: true, journalBytes: 512 }, onWrite: (l: (w: AuditWrite) => void) => writes.push(l) };
   const metrics = new MetricsService(invoker, audit as unknown as AuditService);
   metrics.onModuleInit();
   return { metrics, invoker, writes };
@@ -77,6 +77,8 @@ describe('MetricsService', () => {
     const text = await metrics.scrape();
     expect(text).toContain('portico_audit_queue_depth 7');
     expect(text).toContain('portico_audit_journal_bytes 512');
+    expect(text).toContain('portico_audit_held_events 3');
+    expect(text).toContain('portico_audit_dropped_events 1');
     expect(text).toContain('portico_audit_rows_written_total 200');
     expect(text).toContain('portico_audit_write_duration_seconds_count{result="failed"} 1');
   });

@@ -125,6 +125,12 @@ export class MetricsService implements ToolCallListener, OnModuleInit {
     labelNames: ['limit', 'tool'] as const,
     registers: [this.registry],
   });
+  private readonly streamsRefused = new Counter({
+    name: 'portico_streams_refused_total',
+    help: 'Long-lived streams refused at a cap, by kind (mcp_get, sse, listen) and limit (principal: 429; instance: 503).',
+    labelNames: ['kind', 'limit'] as const,
+    registers: [this.registry],
+  });
   private readonly auditWriteDuration = new Histogram({
     name: 'portico_audit_write_duration_seconds',
     help: 'Duration of one batched audit INSERT, by result (ok, failed).',
@@ -166,6 +172,22 @@ export class MetricsService implements ToolCallListener, OnModuleInit {
       },
     });
     new Gauge({
+      name: 'portico_audit_held_events',
+      help: 'Audit events held in memory only: the database is away and the journal cannot be written (readiness fails); 0 normally.',
+      registers: [this.registry],
+      collect() {
+        this.set(audit.backlog.held);
+      },
+    });
+    new Gauge({
+      name: 'portico_audit_dropped_events',
+      help: 'Audit events lost since start: held in memory past the bound while neither the database nor the journal took them; 0 normally.',
+      registers: [this.registry],
+      collect() {
+        this.set(audit.backlog.dropped);
+      },
+    });
+    new Gauge({
       name: 'portico_tool_calls_in_flight',
       help: 'Tool calls running now.',
       registers: [this.registry],
@@ -200,6 +222,11 @@ export class MetricsService implements ToolCallListener, OnModuleInit {
   rateLimited(limit: 'request' | 'tool', tool?: string): void {
     this.rateLimitedRequests.inc({ limit, tool: tool ?? '' });
     if (tool) this.toolCalls.inc({ tool, outcome: 'rate_limited' });
+  }
+
+  /** A long-lived stream refused at the per-principal or per-instance cap. */
+  streamRefused(kind: string, limit: 'principal' | 'instance'): void {
+    this.streamsRefused.inc({ kind, limit });
   }
 
   /** One JSON-RPC message received on an MCP transport. */

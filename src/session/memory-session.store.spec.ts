@@ -78,6 +78,22 @@ describe('MemorySessionStore', () => {
     expect(await store.count()).toBe(4);
   });
 
+  it('over the cap, evicts the session idle the longest, not the oldest', async () => {
+    await open('a1');
+    now += 1;
+    await open('a2');
+    now += 1;
+    await open('a3');
+    now += 1;
+    await store.touch('a1'); // a1 is the oldest but in use; a2 has been idle the longest
+    now += 1;
+    expect(await open('a4')).toEqual(['a2']);
+    now += 1;
+    await store.touch('a3');
+    expect(await open('a5')).toEqual(['a1']);
+    for (const id of ['a3', 'a4', 'a5']) expect(await store.get(id)).toBeDefined();
+  });
+
   it('does not let expired sessions count toward the cap', async () => {
     await open('busy');
     await open('idle1');

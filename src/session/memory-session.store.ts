@@ -3,7 +3,7 @@ import type { SessionLimits, SessionPatch, SessionRecord, SessionStore } from '.
 /** In-process {@link SessionStore}: one instance only; sessions end with the process. */
 export class MemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, SessionRecord>();
-  /** principalId → session ids, oldest first. */
+  /** principalId → session ids. */
   private readonly byPrincipal = new Map<string, string[]>();
 
   constructor(
@@ -20,9 +20,12 @@ export class MemorySessionStore implements SessionStore {
     this.byPrincipal.set(record.principalId, ids);
     const evicted: string[] = [];
     while (ids.length > this.limits.maxPerPrincipal) {
-      const oldest = ids.shift()!;
-      this.sessions.delete(oldest);
-      evicted.push(oldest);
+      // The session idle the longest goes (its client is the least likely to come back), never the new one.
+      let idlest = 0;
+      for (let i = 1; i < ids.length - 1; i++) if (this.sessions.get(ids[i])!.lastSeenAt < this.sessions.get(ids[idlest])!.lastSeenAt) idlest = i;
+      const [gone] = ids.splice(idlest, 1);
+      this.sessions.delete(gone);
+      evicted.push(gone);
     }
     return evicted;
   }

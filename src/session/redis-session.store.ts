@@ -5,7 +5,7 @@ import type { SessionLimits, SessionPatch, SessionRecord, SessionStore } from '.
  * Keys (under REDIS_PREFIX):
  *   s:<id>            hash: the record; expires after the idle TTL (capped by the absolute one), renewed by touch
  *   sessions          sorted set: id → when it expires (counts, fleet-wide list_changed, the expiry sweep)
- *   p:<principalId>   sorted set: id → created at (the per-principal cap)
+ *   p:<principalId>   sorted set: id → last seen (the per-principal cap evicts the lowest: idle the longest)
  *   sub:<id>          set: resource URIs the session subscribed to; rsub:<uri> the reverse
  * Scripts touch keys they derive from the prefix: a single Redis (or a
  * replicated primary), not Redis Cluster.
@@ -37,8 +37,10 @@ const TOUCH = `
 local h = redis.call('HGETALL', KEYS[1])
 if #h == 0 then return false end
 local now, idle, maxAge = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local created = 0
-for i = 1, #h, 2 do if h[i] == 'createdAt' then created = tonumber(h[i + 1]) end end
+local created, principal = 0, nil
+for i = 1, #h, 2 do
+  if h[i] == 'createdAt' then created = tonumber(h[i + 1]) elseif h[i] == 'principalId' then principal = h[i + 1] end
+end
 local left = created + maxAge - now
 if left <= 0 then
   redis.call('DEL', KEYS[1])
@@ -48,6 +50,7 @@ local ttl = math.min(idle, left)
 redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('ZADD', KEYS[2], now + ttl, ARGV[4])
+if principal then redis.call('ZADD', ARGV[5] .. 'p:' .. principal, 'XX', now, ARGV[4]) end
 return h`;
 
 const UPDATE = `
@@ -138,7 +141,15 @@ export class RedisSessionStore implements SessionStore {
 
   async touch(id: string): Promise<SessionRecord | undefined> {
     const now = this.now();
-    const fields = await this.redis.porticoSessionTouch(this.key('s', id), this.key('sessions'), now, this.limits.idleTtlMs, this.limits.maxAgeMs, id);
+    const fields = await this.redis.porticoSessionTouch(
+      this.key('s', id),
+      this.key('sessions'),
+      now,
+      this.limits.idleTtlMs,
+      this.limits.maxAgeMs,
+      id,
+      this.service.key(''),
+    );
     return fields ? { ...fromFields(id, fields), lastSeenAt: now } : undefined;
   }
 

@@ -25,8 +25,8 @@ export type SessionPatch = Partial<Pick<SessionRecord, 'protocolVersion' | 'clie
 
 /**
  * Where legacy sessions live. Implementations enforce the idle TTL (sliding on
- * {@link touch}), the absolute TTL, and the per-principal cap (the oldest
- * session is evicted). Memory by default; Redis for many instances.
+ * {@link touch}), the absolute TTL, and the per-principal cap (the session
+ * idle the longest — least recently seen — is evicted, never the new one). Memory by default; Redis for many instances.
  */
 export interface SessionStore {
   /** Saves a new session; returns the ids of the principal's sessions evicted to stay under the cap. */

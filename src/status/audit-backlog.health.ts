@@ -4,7 +4,10 @@ import { AuditService } from '../audit/audit.service';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 
 /**
- * The audit writer's backlog. `degraded` (readiness stays 200) when events
+ * The audit writer's backlog. `down` (readiness 503) when events are held in
+ * memory only — the database is away and the journal cannot be written (disk
+ * full or read-only): tool calls are then answered without a durable audit
+ * row, so the instance leaves the rotation. `degraded` (readiness stays 200) when events
  * wait on disk in the journal, or more than AUDIT_BACKLOG_DEGRADED wait in
  * memory; never `down`. The writer loses nothing while the database is away
  * (the journal is fsync'd and replayed), so a backlog alone is no reason to
@@ -23,8 +26,17 @@ export class AuditBacklogHealthIndicator {
 
   check(key: string) {
     const indicator = this.health.check(key);
-    const { queued, journaled, journalBytes } = this.audit.backlog;
+    const { queued, held, dropped, journaled, journalBytes } = this.audit.backlog;
     const threshold = this.config.status.auditBacklogDegraded;
+    if (held) {
+      return indicator.down({
+        queued,
+        held,
+        dropped,
+        journalBytes,
+        message: 'audit events are held in memory only: the database is away and the journal cannot be written',
+      });
+    }
     if (journaled) {
       return indicator.degraded({ queued, journalBytes, message: 'audit events wait in the on-disk journal for the database' });
     }

@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { JsonRpcCode, sendJsonRpcError } from '../common/json-rpc-error';
 import { requestContextMiddleware } from '../common/request-context';
+import { securityHeaders } from '../common/security-headers';
 import { type AppConfig, isLoopback } from '../config/app-config';
 import { LifecycleService } from '../lifecycle/lifecycle.service';
 import { MetricsService } from '../metrics/metrics.service';
@@ -33,6 +34,17 @@ export function allowedOriginHostnames(config: AppConfig): string[] {
   ];
 }
 
+/**
+ * Refuses request targets not in origin form (`/path?query`): an
+ * absolute-form target (`POST http://other.host/mcp`) would otherwise reach
+ * the SDK, which joins it to the origin into an invalid URL (a 500). nginx
+ * and every client send origin form.
+ */
+function originFormOnly(req: Request, res: Response, next: NextFunction): void {
+  if (req.url.startsWith('/')) return next();
+  sendJsonRpcError(res, 400, JsonRpcCode.InvalidRequest, 'Bad Request: the request target must be a path');
+}
+
 /** Runs an SDK validator and leaves a trace of what it refused (DNS-rebinding attempts, stray browsers). */
 function logged(header: 'Host' | 'Origin', validate: (req: Request, res: Response, next: NextFunction) => void) {
   const logger = new Logger('HttpPipeline');
@@ -48,26 +60,59 @@ function logged(header: 'Host' | 'Origin', validate: (req: Request, res: Respons
   };
 }
 
+/**
+ * Deepest JSON nesting accepted. Far beyond any MCP message, and far below
+ * what recursive code downstream survives (the SDK's `JSON.stringify` of the
+ * body overflows the stack near 10 000 levels: a 500 without this bound).
+ */
+export const MAX_JSON_DEPTH = 256;
+
+/** Throws (as a 400 for the body parser) when `buf`'s JSON nests deeper than {@link MAX_JSON_DEPTH}; one pass, strings skipped. */
+export function refuseDeepJson(_req: unknown, _res: unknown, buf: Buffer): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i];
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_JSON_DEPTH) throw Object.assign(new Error('JSON nesting too deep'), { status: 400, type: 'entity.too.deep' });
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+}
+
 /** JSON body parser with the configured limit; its errors become JSON-RPC errors. */
 function jsonBody(limit: number) {
-  const parse = express.json({ limit, type: ['application/json', 'application/*+json'] });
-  return (req: Request, res: Response, next: NextFunction) =>
-    parse(req, res, (err?: unknown) => {
+  const parse = express.json({ limit, type: ['application/json', 'application/*+json'], verify: refuseDeepJson });
+  const tooLarge = (res: Response) => sendJsonRpcError(res, 413, JsonRpcCode.InvalidRequest, `Request body exceeds the limit of ${limit} bytes`);
+  return (req: Request, res: Response, next: NextFunction) => {
+    // A declared length over the limit is refused at once, and the connection closed: the body
+    // parser would first read (and discard) all of it, holding the request open for as long as
+    // the client takes to send a terabyte it announced.
+    if (Number(req.headers['content-length']) > limit) {
+      res.setHeader('Connection', 'close');
+      return tooLarge(res);
+    }
+    return parse(req, res, (err?: unknown) => {
       if (!err) return next();
       const e = err as { type?: string; status?: number };
-      if (e.type === 'entity.too.large') {
-        return sendJsonRpcError(res, 413, JsonRpcCode.InvalidRequest, `Request body exceeds the limit of ${limit} bytes`);
+      if (e.type === 'entity.too.large') return tooLarge(res);
+      if (e.type === 'entity.too.deep') {
+        return sendJsonRpcError(res, 400, JsonRpcCode.InvalidRequest, `Request body nests deeper than ${MAX_JSON_DEPTH} levels`);
       }
       if (e.type === 'entity.parse.failed') {
         return sendJsonRpcError(res, 400, JsonRpcCode.ParseError, 'Parse error: the body is not valid JSON');
       }
       return sendJsonRpcError(res, e.status && e.status < 500 ? e.status : 400, JsonRpcCode.InvalidRequest, 'Unreadable request body');
     });
+  };
 }
 
 /**
- * The express layer in front of Nest's routing, in order: the
- * `X-Portico-Instance` header (unless INSTANCE_HEADER is off), request id and
+ * The express layer in front of Nest's routing, in order: security headers
+ * (helmet), the `X-Portico-Instance` header (unless INSTANCE_HEADER is off), request id and
  * async context, request metrics, Host and Origin validation (403),
  * `beforeBody` (handlers that read the raw body themselves: the built-in
  * authorization server), JSON body with a limit (413), then the drain gate
@@ -76,6 +121,7 @@ function jsonBody(limit: number) {
 export function applyHttpPipeline(app: NestExpressApplication, config: AppConfig, beforeBody: RequestHandler[] = []): void {
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
+  app.use(securityHeaders());
   if (config.instance.header) {
     const id = config.instance.id;
     app.use((_req: Request, res: Response, next: NextFunction) => {
@@ -85,6 +131,7 @@ export function applyHttpPipeline(app: NestExpressApplication, config: AppConfig
   }
   app.use(requestContextMiddleware);
   app.use(app.get(MetricsService).httpMiddleware());
+  app.use(originFormOnly);
   app.use(logged('Host', hostHeaderValidation(allowedHostnames(config))));
   app.use(logged('Origin', originValidation(allowedOriginHostnames(config))));
   for (const handler of beforeBody) app.use(handler);

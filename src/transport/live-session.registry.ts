@@ -174,8 +174,9 @@ export class LiveSessionRegistry implements OnModuleInit, OnApplicationShutdown 
   async end(id: string, why: SessionEnd): Promise<void> {
     const session = this.live.get(id);
     if (!session) return;
-    await session.transport.close().catch(() => undefined);
+    // Forgotten first, so the reason recorded is this one, not the `closed` of the transport's onclose.
     await this.forget(id, why);
+    await session.transport.close().catch(() => undefined);
   }
 
   /** Drops a session whose transport has closed, with its record and events. Safe to call twice. */

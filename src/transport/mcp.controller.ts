@@ -13,6 +13,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { alignProtocolVersionHeader } from './client-quirks';
 import { LegacySessionsService } from './legacy-sessions.service';
 import { ModernHandlerService } from './modern-handler.service';
+import { StreamLimiter } from './stream-limiter.service';
 
 /**
  * `/mcp`, both protocol eras. Each POST is classified by the SDK: modern
@@ -31,6 +32,7 @@ export class McpController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsService,
     private readonly audit: AuditService,
+    private readonly streams: StreamLimiter,
   ) {}
 
   @Post()
@@ -41,6 +43,8 @@ export class McpController {
     const legacy = await isLegacyRequest(await toWebRequest(req, req.body ?? {}), req.body);
     this.metrics.mcpRequest((req.body as { method?: unknown } | undefined)?.method, legacy ? 'legacy' : 'modern');
     rememberTool(req.body);
+    const body = req.body as { method?: unknown; id?: unknown } | undefined;
+    if (!legacy && body?.method === 'subscriptions/listen' && !this.streams.admit('listen', principal, res, body.id)) return;
     if (legacy) await this.legacy.post(req, res, principal);
     else await this.modern.handle(req, res, principal);
   }
@@ -48,6 +52,7 @@ export class McpController {
   @Get()
   async get(@Req() req: Request, @Res() res: Response, @CurrentPrincipal() principal: Principal): Promise<void> {
     if (this.config.mcp.clientQuirks) await this.tolerateQuirks(req);
+    if (!this.streams.admit('mcp_get', principal, res)) return;
     await this.legacy.other(req, res, principal);
   }
 

@@ -9,6 +9,7 @@ import { McpController } from './mcp.controller';
 import { ModernHandlerService } from './modern-handler.service';
 import { RoamingSessionsService } from './roaming/roaming-sessions.service';
 import { SessionRelay } from './roaming/session-relay.service';
+import { StreamLimiter } from './stream-limiter.service';
 
 /**
  * `/mcp` in both eras, and the legacy HTTP+SSE pair `/sse` + `/messages`
@@ -27,6 +28,7 @@ export class TransportModule {
         LiveSessionRegistry,
         LegacySessionsService,
         LegacySseService,
+        StreamLimiter,
         ...(config.redis ? [SessionRelay, RoamingSessionsService] : []),
       ],
       exports: [LiveSessionRegistry],

@@ -137,7 +137,8 @@ describe('legacy HTTP+SSE on /sse', () => {
     }
 
     const sessionId = recorder.sessionId();
-    expect(sessionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    // 192 random bits in base64url, like /mcp session ids (test/hostile/security.spec.ts).
+    expect(sessionId).toMatch(/^[A-Za-z0-9_-]{32}$/);
     const rows = await portico.auditRows(`kind = 'tool_call' AND session_id = $1`, [sessionId]);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
@@ -320,7 +321,7 @@ describe('legacy HTTP+SSE with other settings', () => {
     withPortico({ PUBLIC_BASE_URL: 'https://proxy.example/prefix/' }, async (_, base) => {
       const stream = await openRawSse(base, TOKENS.alice);
       try {
-        expect(stream.endpoint).toMatch(/^\/prefix\/messages\?sessionId=[0-9a-f-]{36}$/);
+        expect(stream.endpoint).toMatch(/^\/prefix\/messages\?sessionId=[A-Za-z0-9_-]{32}$/);
         // What clients do with it (new URL(data, <the /sse URL they opened>)):
         expect(new URL(stream.endpoint, 'https://proxy.example/prefix/sse').href).toBe(
           `https://proxy.example/prefix/messages?sessionId=${stream.sessionId}`,

@@ -78,6 +78,15 @@ describe('Redis stores', () => {
       expect(await s.create(record('b5', 'token:bob', now + 5))).toEqual([]);
     });
 
+    it('over the cap, evicts the session idle the longest (touch renews its place)', async () => {
+      const s = store();
+      const now = Date.now();
+      for (let i = 1; i <= 3; i++) await s.create(record(`e${i}`, 'token:erin', now - 100 + i));
+      await s.touch('e1'); // the oldest, but used just now
+      expect(await s.create(record('e4', 'token:erin', now + 1))).toEqual(['e2']);
+      for (const id of ['e1', 'e3', 'e4']) expect(await s.get(id)).toBeDefined();
+    });
+
     it('updates log level and scopes; counts live sessions; lists their ids', async () => {
       const s = store();
       await s.create(record('u1', 'token:dave'));

@@ -6,6 +6,11 @@ export interface McpCoreOptions {
   /** Timeout for tools that set none, in milliseconds. */
   defaultTimeoutMs: number;
   /**
+   * Largest tool result sent (serialized bytes); a larger one is truncated
+   * with a note to the model (see `limitResult`). Unset: no limit.
+   */
+  maxResultBytes?: number;
+  /**
    * HMAC key (at least 32 bytes) signing the `requestState` of multi-round
    * calls, and how long a state stays valid. Every instance of a fleet needs
    * the same key.

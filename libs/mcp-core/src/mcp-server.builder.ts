@@ -77,7 +77,12 @@ export class McpServerBuilder {
     private readonly invoker: ToolInvoker,
     @Inject(MCP_CORE_OPTIONS) private readonly core: McpCoreOptions,
   ) {
-    this.codec = createRequestStateCodec<object>({ key: core.requestState.key, ttlSeconds: core.requestState.ttlSeconds });
+    this.codec = createRequestStateCodec<object>({
+      key: core.requestState.key,
+      ttlSeconds: core.requestState.ttlSeconds,
+      // The spec's user binding: a requestState minted for one principal is refused when another echoes it.
+      bind: (ctx) => `${ctx.mcpReq.method}\0${ctx.http?.authInfo?.clientId ?? ''}`,
+    });
   }
 
   build(options: BuildServerOptions): McpServer {

@@ -53,7 +53,7 @@ describe('ToolInvoker', () => {
   beforeEach(() => {
     invoker = new ToolInvoker({ server: { name: 't', version: '1' }, defaultTimeoutMs: 1000, requestState: { key: new Uint8Array(32), ttlSeconds: 60 } });
     events = [];
-    invoker.addListener({ onToolCall: (e) => events.push(e) });
+    invoker.addListener({ onToolCall: (e) => void events.push(e) });
     logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
   });
   afterEach(() => logged.mockRestore());
@@ -263,7 +263,7 @@ describe('ToolInvoker', () => {
         throw new Error('audit is down');
       },
     });
-    first.addListener({ onToolCall: (e) => later.push(e) });
+    first.addListener({ onToolCall: (e) => void later.push(e) });
 
     const result = await first.invoke(register(() => 'fine'), {}, context());
 
@@ -291,5 +291,36 @@ describe('ToolInvoker', () => {
     expect(text(await call)).toBe('done');
     await waiting;
     expect([invoker.inFlight, idle]).toEqual([0, true]);
+  });
+});
+
+describe('ToolInvoker with listeners that must finish first, and a result cap', () => {
+  const options = { server: { name: 't', version: '1' }, defaultTimeoutMs: 1000, requestState: { key: new Uint8Array(32), ttlSeconds: 60 } };
+
+  it('answers only after every listener promise has settled (the durable audit row)', async () => {
+    const invoker = new ToolInvoker(options);
+    let release!: () => void;
+    const durable = new Promise<void>((resolve) => (release = resolve));
+    invoker.addListener({ onToolCall: () => durable });
+    let answered = false;
+    const call = invoker.invoke(register(() => 'fine'), {}, context()).then((r) => ((answered = true), r));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(answered).toBe(false);
+    release();
+    expect(text(await call)).toBe('fine');
+  });
+
+  it('truncates a result over maxResultBytes and reports it to listeners', async () => {
+    const invoker = new ToolInvoker({ ...options, maxResultBytes: 4096 });
+    const events: ToolCallEvent[] = [];
+    invoker.addListener({ onToolCall: (e) => void events.push(e) });
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const result = (await invoker.invoke(register(() => 'x'.repeat(100_000)), {}, context())) as CallToolResult;
+    expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThanOrEqual(4096);
+    expect(text(result)).toMatch(/^x{3000,}\n\[Portico: this result was truncated: the tool returned 1000\d\d bytes, the limit is 4096 bytes/);
+    expect(events[0]).toMatchObject({ outcome: 'ok', resultBytes: Buffer.byteLength(JSON.stringify(result)) });
+    expect(events[0].detail).toEqual({ resultTruncated: expect.objectContaining({ originalBytes: expect.any(Number), droppedBlocks: 1 }) });
+    expect(events[0].errorMessage).toBeUndefined();
+    jest.restoreAllMocks();
   });
 });

@@ -5,6 +5,7 @@ import { MCP_CORE_OPTIONS, type McpCoreOptions } from './mcp-core.options';
 import type { Principal } from './principal';
 import type { ToolCallContext, ToolContext } from './context';
 import type { ToolInput } from './json-schema-input';
+import { limitResult } from './result-limit';
 import { ToolError } from './tool.error';
 import type { RegisteredTool } from './mcp.registry';
 
@@ -38,9 +39,13 @@ export interface ToolCallEvent {
   detail?: Record<string, unknown>;
 }
 
-/** Audit, metrics and the like plug in here. Must not throw and must not block. */
+/**
+ * Audit, metrics and the like plug in here. Must not throw and must not
+ * block; may return a promise (never rejecting) that the answer waits for:
+ * the audit log makes the call's row durable before the client hears back.
+ */
 export interface ToolCallListener {
-  onToolCall(event: ToolCallEvent): void;
+  onToolCall(event: ToolCallEvent): void | Promise<void>;
 }
 
 /**
@@ -88,7 +93,17 @@ export class ToolInvoker {
     } finally {
       if (--this.running === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
-    const { result, outcome, error } = ran;
+    const { outcome, error } = ran;
+    let { result } = ran;
+    let resultBytes = Buffer.byteLength(JSON.stringify(result));
+    const maxBytes = this.options.maxResultBytes;
+    if (maxBytes && resultBytes > maxBytes && !isInputRequiredResult(result)) {
+      const limited = limitResult(result, resultBytes, maxBytes, tool.name);
+      this.logger.warn({ tool: tool.name, requestId: ctx.requestId, ...limited.truncation }, 'tool result truncated');
+      result = limited.result;
+      resultBytes = limited.truncation.sentBytes;
+      detail.resultTruncated = limited.truncation;
+    }
     const event: ToolCallEvent = {
       tool: tool.name,
       namespace: tool.namespace,
@@ -103,18 +118,22 @@ export class ToolInvoker {
       outcome,
       startedAt,
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-      resultBytes: Buffer.byteLength(JSON.stringify(result)),
-      errorMessage: 'isError' in result && result.isError ? textOf(result as CallToolResult) : undefined,
+      resultBytes,
+      errorMessage: 'isError' in ran.result && ran.result.isError ? textOf(ran.result as CallToolResult) : undefined,
       errorCode: error?.code,
       detail: Object.keys(detail).length || error?.detail ? { ...detail, ...error?.detail } : undefined,
     };
+    let waits: Promise<void>[] | undefined;
     for (const listener of this.listeners) {
       try {
-        listener.onToolCall(event);
+        const done = listener.onToolCall(event);
+        if (done) (waits ??= []).push(done);
       } catch (e) {
         this.logger.error({ err: e, tool: tool.name }, 'tool call listener failed');
       }
     }
+    // The answer waits for what the listeners must finish first (the durable audit row).
+    if (waits) await Promise.all(waits);
     return result;
   }
 

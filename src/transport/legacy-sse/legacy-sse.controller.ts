@@ -2,6 +2,7 @@ import { Controller, Get, Post, Req, Res } from '@nestjs/common';
 import type { Principal } from '@portico/mcp-core';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal } from '../../auth/current-principal.decorator';
+import { StreamLimiter } from '../stream-limiter.service';
 import { LegacySseService } from './legacy-sse.service';
 
 /**
@@ -11,12 +12,16 @@ import { LegacySseService } from './legacy-sse.service';
  */
 @Controller()
 export class LegacySseController {
-  constructor(private readonly sse: LegacySseService) {}
+  constructor(
+    private readonly sse: LegacySseService,
+    private readonly streams: StreamLimiter,
+  ) {}
 
   @Get('sse')
   async open(@Req() req: Request, @Res() res: Response, @CurrentPrincipal() principal: Principal): Promise<void> {
     // Express routes HEAD here as well: answer it without opening a session that nobody reads.
     if (req.method === 'HEAD') return void res.status(200).type('text/event-stream').end();
+    if (!this.streams.admit('sse', principal, res)) return;
     await this.sse.open(res, principal);
   }
 

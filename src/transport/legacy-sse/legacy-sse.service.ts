@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
 import { isInitializeRequest } from '@modelcontextprotocol/server';
 import { Inject, Injectable } from '@nestjs/common';
@@ -43,6 +44,8 @@ export class LegacySseService {
   /** Opens a session and holds its stream open; the first event names the URL to post to. */
   async open(res: Response, principal: Principal): Promise<void> {
     const transport = new SSEServerTransport(this.endpoint, res);
+    // The frozen SDK names sessions with randomUUID (122 random bits); Portico's carry 192, like /mcp's.
+    Object.assign(transport, { _sessionId: randomBytes(24).toString('base64url') });
     const id = transport.sessionId;
     const server = this.builder.build({ principal, era: 'legacy', sessionId: id, requestId: currentRequestId });
     transport.onclose = () => void this.sessions.forget(id);
