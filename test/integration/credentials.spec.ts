@@ -189,7 +189,14 @@ describe('credentials on PostgreSQL', () => {
           await s.users.verifyPassword(name, 'not the password');
           return performance.now() - start;
         };
-        return { known: await time('alice'), unknown: await time('nobody') };
+        // Interleaved samples, compared by their fastest: load from elsewhere on the machine only adds time.
+        const known: number[] = [];
+        const unknown: number[] = [];
+        for (let i = 0; i < 4; i++) {
+          known.push(await time('alice'));
+          unknown.push(await time('nobody'));
+        }
+        return { known: Math.min(...known), unknown: Math.min(...unknown) };
       });
 
       expect(timing.known).toBeGreaterThan(50);
