@@ -11,7 +11,7 @@
 //   node bench/run.mjs --write-results   copies the latest bench/results/*.md to bench/RESULTS.md
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -44,7 +44,8 @@ const { values: opt } = parseArgs({
 if (opt['write-results']) {
   const latest = existsSync(RESULTS) ? readdirSync(RESULTS).filter((f) => f.endsWith('.md') && !f.includes('-quick')).sort().at(-1) : undefined;
   if (!latest) throw new Error('no bench/results/*.md yet: run `npm run bench` first');
-  copyFileSync(join(RESULTS, latest), join(ROOT, 'bench', 'RESULTS.md'));
+  const note = `<!-- Copied from bench/results/${latest} by \`node bench/run.mjs --write-results\`; regenerate, do not edit. -->\n\n`;
+  writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), note + readFileSync(join(RESULTS, latest), 'utf8'));
   process.stderr.write(`bench/RESULTS.md <- bench/results/${latest}\n`);
   process.exit(0);
 }
@@ -59,8 +60,8 @@ const cfg = {
   connections: Number(opt.connections),
   sessions: num(opt.sessions, 1000, 30),
   sustain: num(opt.sustain, 60, 2),
-  /** A batch of sessions stops after this long (fastmcp opens 16 per second). */
-  sessionsMaxMs: quick ? 2000 : 20_000,
+  /** A batch of sessions stops after this long, complete or not (a safety net). */
+  sessionsMaxMs: quick ? 3000 : 90_000,
   /** How long the idle RSS settles before it is read. */
   settleMs: quick ? 200 : 2000,
 };
@@ -127,7 +128,7 @@ async function sessionsScenario(round) {
       await sleep(cfg.settleMs);
       const fresh = rssKb(server.pid);
       const batch = async () => {
-        const b = await openSessions({ url, count: cfg.sessions, connections: cfg.connections, headers, pid: server.pid, maxMs: cfg.sessionsMaxMs });
+        const b = await openSessions({ url, count: Math.min(cfg.sessions, SERVERS[key].sessionBatch ?? Infinity), connections: cfg.connections, headers, pid: server.pid, maxMs: cfg.sessionsMaxMs });
         await sleep(cfg.settleMs);
         return { ...b, rss_after_kb: rssKb(server.pid) };
       };
@@ -154,7 +155,8 @@ function slope(points) {
 }
 
 async function sustainedScenario() {
-  for (const key of ['portico-legacy', 'portico-modern'].filter((k) => chosen.includes(k))) {
+  // Quick: the legacy era only (it holds sessions); the full run does both.
+  for (const key of (quick ? ['portico-legacy'] : ['portico-legacy', 'portico-modern']).filter((k) => chosen.includes(k))) {
     const r = await withServer(
       'sustained',
       key,
@@ -268,6 +270,7 @@ const meta = {
   commit: git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain', '--untracked-files=no') ? ' (with uncommitted changes)' : ''),
   node: process.version,
   cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
+  cores: cpus().length,
   load_before: loadavg().map((l) => Math.round(l * 100) / 100),
   config: cfg,
   quick,

@@ -105,7 +105,10 @@ export function markdown(meta, results, verdicts) {
   const c = meta.config;
   lines.push(`# Benchmark run ${meta.started.slice(0, 16).replace('T', ' ')} UTC${meta.quick ? ' (quick smoke: durations too short for the figures to mean anything)' : ''}`, '');
   lines.push(`- Command: \`${meta.command}\` (\`npm run bench\` builds first), commit ${meta.commit}`);
-  lines.push(`- Machine: ${meta.cpu}, Node ${meta.node}; load average before ${meta.load_before.join(' ')}, after ${meta.load_after.join(' ')}`);
+  const busy = Math.max(meta.load_before[0], meta.load_after[0], meta.load_before[2]) > meta.cores;
+  lines.push(
+    `- Machine: ${meta.cpu}, Node ${meta.node}; load average before ${meta.load_before.join(' ')}, after ${meta.load_after.join(' ')}${busy ? ` (**busy**: other work was running on its ${meta.cores} cores; absolute figures are low, ratios still compare)` : ''}`,
+  );
   lines.push(`- ${c.rounds} round(s), lineup reversed in every other round, a fresh process per measurement; tools/call: ${c.connections} connections, ${c.warmup} s warm-up + ${c.seconds} s measured; sessions: 2 batches of ${c.sessions}; sustained: ${c.sustain} s`);
   lines.push(`- Finished ${meta.finished.slice(11, 19)} UTC. Compare ratios within this run only (the machine is shared; absolute figures drift).`, '');
 
