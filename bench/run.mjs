@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { callLoad, openSessions } from './lib/load.mjs';
 import { freePort, rssKb, sleep, startServer, stopServer } from './lib/proc.mjs';
 import { markdown, targets } from './lib/report.mjs';
+import { selfCheck } from './lib/selfcheck.mjs';
 import { porticoEnv, REDIS_URL, SERVERS, tempDir, TOKEN } from './lib/servers.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -277,6 +278,8 @@ const meta = {
 };
 log(`${meta.command} at ${meta.commit}: ${cfg.rounds} round(s), ${cfg.warmup} s warm-up + ${cfg.seconds} s per measurement, ${cfg.connections} connections; load ${meta.load_before.join(' ')}`);
 
+// The client must flag every kind of broken answer before its zero errors mean anything.
+await selfCheck();
 try {
   for (let round = 0; round < cfg.rounds; round++) {
     if (scenarios.has('calls')) await callsScenario(round);
