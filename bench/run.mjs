@@ -257,10 +257,10 @@ async function startupScenario(round) {
 
 function cleanRedis() {
   try {
-    const keys = execFileSync('redis-cli', ['-u', REDIS_URL, '--scan', '--pattern', `${redisPrefix}*`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    const keys = execFileSync('redis-cli', ['-u', REDIS_URL, '--scan', '--pattern', `${redisPrefix}*`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean);
     for (let i = 0; i < keys.length; i += 500) execFileSync('redis-cli', ['-u', REDIS_URL, 'del', ...keys.slice(i, i + 500)], { stdio: 'ignore' });
   } catch {
-    log(`could not delete the Redis keys ${redisPrefix}* (redis-cli missing?)`);
+    log(`could not delete the Redis keys ${redisPrefix}* (redis-cli missing, or Redis down?)`);
   }
 }
 
