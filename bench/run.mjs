@@ -6,9 +6,10 @@
 // verification or a server failed to start. bench/README.md describes the scenarios.
 //
 //   node bench/run.mjs [--quick] [--rounds 2] [--seconds 10] [--warmup 2] [--connections 16]
-//                      [--sessions 1000] [--sustain 60] [--only calls,sessions,sustained,startup]
+//                      [--sessions 1000] [--sustain 60] [--only calls,sessions,audit,sustained,startup]
 //                      [--servers raw,portico-legacy,...]
 //   node bench/run.mjs --write-results   copies the latest bench/results/*.md to bench/RESULTS.md
+//   node bench/run.mjs --render bench/results/<run>.json   re-renders that run's markdown
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,8 +40,19 @@ const { values: opt } = parseArgs({
     only: { type: 'string' },
     servers: { type: 'string' },
     'write-results': { type: 'boolean', default: false },
+    render: { type: 'string' },
   },
 });
+
+if (opt.render) {
+  // Re-renders a run's markdown (and its verdicts) from its JSON, after a change to the report.
+  const { meta, targets: _old, ...results } = JSON.parse(readFileSync(opt.render, 'utf8'));
+  const verdicts = targets(results);
+  writeFileSync(opt.render, JSON.stringify({ meta, targets: verdicts, ...results }, null, 2) + '\n');
+  writeFileSync(opt.render.replace(/\.json$/, '.md'), markdown(meta, results, verdicts));
+  process.stderr.write(`re-rendered ${opt.render.replace(/\.json$/, '.md')}\n`);
+  process.exit(0);
+}
 
 if (opt['write-results']) {
   const latest = existsSync(RESULTS) ? readdirSync(RESULTS).filter((f) => f.endsWith('.md') && !f.includes('-quick')).sort().at(-1) : undefined;
@@ -66,12 +78,12 @@ const cfg = {
   /** How long the idle RSS settles before it is read. */
   settleMs: quick ? 200 : 2000,
 };
-const scenarios = new Set((opt.only ?? 'calls,sessions,sustained,startup').split(','));
+const scenarios = new Set((opt.only ?? 'calls,sessions,audit,sustained,startup').split(','));
 const chosen = opt.servers ? opt.servers.split(',') : Object.keys(SERVERS);
 for (const key of chosen) if (!SERVERS[key]) throw new Error(`unknown server ${key}; known: ${Object.keys(SERVERS).join(', ')}`);
 
 const log = (...a) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${a.join(' ')}\n`);
-const results = { calls: [], sessions: [], sustained: [], startup: [], failures: [] };
+const results = { calls: [], sessions: [], audit: [], sustained: [], startup: [], failures: [] };
 const redisPrefix = `portico-bench:${randomBytes(4).toString('hex')}:`;
 const dataDir = tempDir('data');
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -142,6 +154,32 @@ async function sessionsScenario(round) {
     results.sessions.push({ key, round, label: SERVERS[key].label, ...r });
     log(`sessions ${key} r${round + 1}: ${r.a.sessions_per_s}/s (first batch), ${r.kb_per_session_marginal} KB per idle session (marginal), ${r.errors} errors`);
     if (r.errors) log(`  ${[...r.a.error_samples, ...r.b.error_samples].join(' | ')}`);
+  }
+}
+
+/**
+ * Audit on versus off in one Portico process per era: phases on, off, off, on (then the reverse
+ * order in the next round), the listener switched by signal between phases, so that drift and
+ * other work on the machine fall on both sides alike.
+ */
+async function auditScenario(round) {
+  const phases = round % 2 === 0 ? ['on', 'off', 'off', 'on'] : ['off', 'on', 'on', 'off'];
+  for (const key of ['portico-legacy', 'portico-modern'].filter((k) => chosen.includes(k))) {
+    const rows = await withServer('audit', key, round, async ({ server, url, headers }) => {
+      const out = [];
+      for (const [i, phase] of phases.entries()) {
+        server.child.kill(phase === 'on' ? 'SIGWINCH' : 'SIGUSR2');
+        await sleep(100);
+        const r = await callLoad({ url, era: SERVERS[key].era, connections: cfg.connections, warmupMs: i === 0 ? cfg.warmup * 1000 : 0, durationMs: (cfg.seconds * 1000) / 2, headers, pid: server.pid });
+        out.push({ phase, ...r });
+      }
+      return { rows: out };
+    });
+    if (!rows) continue;
+    for (const r of rows.rows) results.audit.push({ key, round, ...r });
+    const by = (phase) => rows.rows.filter((r) => r.phase === phase);
+    const sum = (xs, f) => xs.reduce((s, r) => s + r[f], 0);
+    log(`audit ${key} r${round + 1}: on ${Math.round(sum(by('on'), 'rps') / 2)} rps, off ${Math.round(sum(by('off'), 'rps') / 2)} rps, ${sum(rows.rows, 'errors')} errors`);
   }
 }
 
@@ -284,6 +322,7 @@ try {
   for (let round = 0; round < cfg.rounds; round++) {
     if (scenarios.has('calls')) await callsScenario(round);
     if (scenarios.has('sessions')) await sessionsScenario(round);
+    if (scenarios.has('audit')) await auditScenario(round);
   }
   if (scenarios.has('sustained')) await sustainedScenario();
   if (scenarios.has('startup')) for (let round = 0; round < cfg.rounds; round++) await startupScenario(round);
@@ -300,7 +339,7 @@ const stamp = meta.started.replace(/[:.]/g, '-').slice(0, 19);
 writeFileSync(join(RESULTS, `${stamp}${quick ? '-quick' : ''}.json`), JSON.stringify({ meta, targets: verdicts, ...results }, null, 2) + '\n');
 const md = join(RESULTS, `${stamp}${quick ? '-quick' : ''}.md`);
 writeFileSync(md, markdown(meta, results, verdicts));
-const errors = [...results.calls, ...results.sessions, ...results.sustained].reduce((s, r) => s + r.errors, 0);
+const errors = [...results.calls, ...results.sessions, ...results.audit, ...results.sustained].reduce((s, r) => s + r.errors, 0);
 log(`wrote ${md}`);
 process.stdout.write(readFileSync(md, 'utf8'));
 if (errors || results.failures.length) {

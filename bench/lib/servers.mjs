@@ -47,8 +47,6 @@ export const SERVERS = {
   'portico-modern': portico('Portico modern 2026-07-28 (auth + audit + rate limits)', 'modern'),
   'portico-legacy-200': portico('Portico legacy, 200 more tools registered', 'legacy', { BENCH_EXTRA_TOOLS: '200' }),
   'portico-modern-200': portico('Portico modern, 200 more tools registered', 'modern', { BENCH_EXTRA_TOOLS: '200' }),
-  'portico-legacy-audit-off': portico('Portico legacy, audit listener detached', 'legacy', { BENCH_AUDIT: 'off' }),
-  'portico-modern-audit-off': portico('Portico modern, audit listener detached', 'modern', { BENCH_AUDIT: 'off' }),
   'portico-legacy-redis': portico('Portico legacy, Redis stores (REDIS_URL)', 'legacy', {}, { redis: true }),
   'portico-modern-redis': portico('Portico modern, Redis stores (REDIS_URL)', 'modern', {}, { redis: true }),
 };

@@ -2,8 +2,9 @@
 // `node dist/src/main.js`, plus one tool module handed to startPortico (as a deployment's own
 // module would be): an `echo` tool like the peers', and BENCH_EXTRA_TOOLS more tools
 // (`bench_tool_<n>`, each with its own small schema) for the tool-count scenario.
-// BENCH_AUDIT=off detaches the audit log's listener from the tool invoker after boot (there is
-// no product switch for it; the harness's audit on/off scenario only). SIGTERM closes gracefully.
+// BENCH_AUDIT=off detaches the audit log's listener from the tool invoker after boot, SIGUSR2
+// detaches it and SIGWINCH attaches it again while running (there is no product switch for it;
+// the harness's audit on/off scenario only). SIGTERM closes gracefully.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +45,20 @@ class BenchToolsModule {}
 Reflect.decorate([Module({ providers: [BenchTools] })], BenchToolsModule);
 
 const portico = await startPortico(loadConfig(), [BenchToolsModule]);
-if (process.env.BENCH_AUDIT === 'off') portico.app.get(ToolInvoker).removeListener(portico.app.get(AuditService));
+const invoker = portico.app.get(ToolInvoker);
+const audit = portico.app.get(AuditService);
+let auditOn = true;
+const setAudit = (on) => {
+  if (on === auditOn) return;
+  if (on) invoker.addListener(audit);
+  else invoker.removeListener(audit);
+  auditOn = on;
+};
+setAudit(process.env.BENCH_AUDIT !== 'off');
+// The audit scenario's switch, so that audit on and off alternate in one process: SIGUSR2 turns
+// the listener off, SIGWINCH on again (SIGUSR1 is Node's inspector signal).
+process.on('SIGUSR2', () => setAudit(false));
+process.on('SIGWINCH', () => setAudit(true));
 
 let closing = false;
 for (const signal of ['SIGTERM', 'SIGINT']) {
