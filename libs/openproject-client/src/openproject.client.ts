@@ -334,7 +334,7 @@ export class OpenProjectClient {
       if (timeout.aborted) throw new OpenProjectError(OpenProjectErrorCode.Timeout, `OpenProject did not answer ${method} ${path} within ${timeoutMs / 1000} s`, { method, path, cause: e });
       if (options.signal?.aborted) throw e;
       const code = (e as { code?: string }).code ?? (e as { cause?: { code?: string } }).cause?.code ?? 'error';
-      throw new OpenProjectError(OpenProjectErrorCode.Unreachable, `OpenProject is unreachable at ${this.baseUrl} (${code})`, { method, path, cause: e });
+      throw new OpenProjectError(OpenProjectErrorCode.Unreachable, `OpenProject is unreachable at ${this.baseUrl} (${code})`, { method, path, transportCode: code, cause: e });
     }
   }
 

@@ -81,6 +81,8 @@ export class OpenProjectError extends Error {
       messages?: string[];
       method?: string;
       path?: string;
+      /** The socket error of a transport failure (`ECONNREFUSED`, `ENOTFOUND`...). */
+      transportCode?: string;
       cause?: unknown;
     } = {},
   ) {

@@ -29,7 +29,8 @@ export function toToolError(e: unknown, acting?: string): unknown {
     [OpenProjectErrorCode.HttpsRedirect]: e.message,
     [OpenProjectErrorCode.Redirect]: e.message,
     [OpenProjectErrorCode.ServerError]: `OpenProject failed with a server error (HTTP ${e.details.status ?? '5xx'}); try again later.`,
-    [OpenProjectErrorCode.Unreachable]: `${e.message}. Try again later.`,
+    // Not the client's message: it names OPENPROJECT_URL, an internal address the model has no use for.
+    [OpenProjectErrorCode.Unreachable]: `OpenProject is unreachable right now (${e.details.transportCode ?? 'network error'}). Try again later.`,
     [OpenProjectErrorCode.Timeout]: `${e.message}. Try again, or narrow the request.`,
     [OpenProjectErrorCode.UnexpectedResponse]: e.message,
   };
