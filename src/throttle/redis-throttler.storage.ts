@@ -1,6 +1,7 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { type ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { RedisService } from '../redis/redis.service';
+import { MemoryThrottlerStorage } from './memory-throttler.storage';
 
 /*
  * KEYS: the hit counter, the block marker. ARGV: ttl ms, limit, block ms.
@@ -38,7 +39,7 @@ const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
  */
 export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {
   private readonly logger = new Logger('RateLimit');
-  private readonly fallback = new ThrottlerStorageService();
+  private readonly fallback = new MemoryThrottlerStorage();
   private readonly redis: RedisService['client'] & Scripted;
   private degraded = false;
 

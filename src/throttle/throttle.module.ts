@@ -1,8 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { ThrottlerModule, ThrottlerStorageService } from '@nestjs/throttler';
+import { ThrottlerModule } from '@nestjs/throttler';
 import type { AppConfig } from '../config/app-config';
 import { RedisService } from '../redis/redis.service';
+import { MemoryThrottlerStorage } from './memory-throttler.storage';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
 
@@ -24,7 +25,7 @@ export class ThrottleModule {
             // RATE_LIMIT_REQUESTS=0 turns the request limit off (per-tool limits still apply).
             throttlers: [{ name: 'default', ttl: windowMs, limit: requests || Number.MAX_SAFE_INTEGER, skipIf: () => requests === 0 }],
             // Counters in this process; in Redis with REDIS_URL, so a limit holds for the whole fleet.
-            storage: config.redis ? new RedisThrottlerStorage(redis!) : new ThrottlerStorageService(),
+            storage: config.redis ? new RedisThrottlerStorage(redis!) : new MemoryThrottlerStorage(),
           }),
         }),
       ],

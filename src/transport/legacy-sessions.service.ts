@@ -83,6 +83,10 @@ export class LegacySessionsService {
   private async open(req: Request, res: Response, principal: Principal): Promise<void> {
     const id = randomBytes(24).toString('base64url');
     const server = this.builder.build({ principal, era: 'legacy', sessionId: id, requestId: currentRequestId });
+    // Read here, not in the callbacks below: they live as long as the session, and a
+    // closure that named `req` would keep the initialize request, its response and
+    // their loggers alive with it (about a third of an idle session's heap).
+    const client = describeClient(req.body);
     let deleted = false;
     const transport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
@@ -92,7 +96,7 @@ export class LegacySessionsService {
       onsessioninitialized: async () => {
         const now = Date.now();
         await this.sessions.open(
-          { id, principalId: principal.id, createdAt: now, lastSeenAt: now, ...describeClient(req.body) },
+          { id, principalId: principal.id, createdAt: now, lastSeenAt: now, ...client },
           { kind: 'streamable-http', transport, server },
         );
       },

@@ -1,5 +1,3 @@
-import { isLegacyRequest } from '@modelcontextprotocol/server';
-import { toWebRequest } from '@modelcontextprotocol/node';
 import { Controller, Delete, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import type { Principal } from '@portico/mcp-core';
 import type { Request, Response } from 'express';
@@ -11,6 +9,7 @@ import { AuditService } from '../audit/audit.service';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { alignProtocolVersionHeader } from './client-quirks';
+import { isLegacyPost } from './era';
 import { LegacySessionsService } from './legacy-sessions.service';
 import { ModernHandlerService } from './modern-handler.service';
 import { StreamLimiter } from './stream-limiter.service';
@@ -40,7 +39,7 @@ export class McpController {
     if (rejectBatch(req, res)) return;
     if (this.refuseInsufficientScope(req, res, principal)) return;
     if (this.config.mcp.clientQuirks) await this.tolerateQuirks(req);
-    const legacy = await isLegacyRequest(await toWebRequest(req, req.body ?? {}), req.body);
+    const legacy = isLegacyPost(req);
     this.metrics.mcpRequest((req.body as { method?: unknown } | undefined)?.method, legacy ? 'legacy' : 'modern');
     rememberTool(req.body);
     const body = req.body as { method?: unknown; id?: unknown } | undefined;

@@ -7,12 +7,14 @@ import { currentRequestId } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { RedisService } from '../redis/redis.service';
+import { ModernServerPool } from './modern-server.pool';
 import { RedisServerEventBus } from './redis-server-event.bus';
 
 /**
  * The modern era (2026-07-28) on `/mcp`: stateless, one server instance per
  * request from the SDK's `createMcpHandler` (strict: legacy traffic never
- * reaches it, the router sends it to the sessions). Registry changes reach
+ * reaches it, the router sends it to the sessions), taken from a pool of
+ * prebuilt servers per scope set ({@link ModernServerPool}). Registry changes reach
  * open `subscriptions/listen` streams as `list_changed` notifications: those
  * of this instance, and with REDIS_URL those of every instance (the SDK's
  * event bus over Redis pub/sub).
@@ -25,6 +27,7 @@ export class ModernHandlerService implements OnApplicationBootstrap, OnApplicati
   private stopListening?: () => void;
   private listenStreams = 0;
   private readonly bus?: RedisServerEventBus;
+  private readonly pool: ModernServerPool;
 
   constructor(
     builder: McpServerBuilder,
@@ -34,13 +37,9 @@ export class ModernHandlerService implements OnApplicationBootstrap, OnApplicati
     @Optional() redis?: RedisService,
   ) {
     if (redis) this.bus = new RedisServerEventBus(redis);
+    this.pool = new ModernServerPool(builder, currentRequestId);
     this.handler = createMcpHandler(
-      (ctx) =>
-        builder.build({
-          principal: (ctx.authInfo?.extra as { principal: Principal }).principal,
-          era: 'modern',
-          requestId: currentRequestId,
-        }),
+      (ctx) => this.pool.acquire((ctx.authInfo?.extra as { principal: Principal }).principal),
       {
         legacy: 'reject',
         ...(this.bus && { bus: this.bus }),
@@ -59,7 +58,10 @@ export class ModernHandlerService implements OnApplicationBootstrap, OnApplicati
       prompts: () => this.handler.notify.promptsChanged(),
       resources: () => this.handler.notify.resourcesChanged(),
     };
-    const stopChanges = this.registry.onChange((kind) => notify[kind]());
+    const stopChanges = this.registry.onChange((kind) => {
+      this.pool.clear();
+      notify[kind]();
+    });
     // The SDK's listen router delivers it only to streams that asked for this URI.
     const stopUpdates = this.registry.onResourceUpdated((uri) => this.handler.notify.resourceUpdated(uri));
     this.stopListening = () => {
@@ -91,6 +93,7 @@ export class ModernHandlerService implements OnApplicationBootstrap, OnApplicati
   async close(): Promise<void> {
     this.stopListening?.();
     this.stopListening = undefined;
+    this.pool.clear();
     await this.bus?.close();
     await this.handler.close();
   }

@@ -53,6 +53,8 @@ interface ServerState {
   registered: Map<string, Registration>;
   /** Resource URIs the client subscribed to (legacy `resources/subscribe`). */
   subscriptions: Set<string>;
+  /** Tool, resource and prompt handlers running now. */
+  running: number;
 }
 
 const DEFAULT_PAGE_SIZE = 100;
@@ -109,7 +111,7 @@ export class McpServerBuilder {
         },
       },
     );
-    this.states.set(server, { options, registered: new Map(), subscriptions: new Set() });
+    this.states.set(server, { options, registered: new Map(), subscriptions: new Set(), running: 0 });
     this.sync(server);
     server.server.setRequestHandler('resources/subscribe', (req) => {
       this.states.get(server)!.subscriptions.add(req.params.uri);
@@ -180,6 +182,15 @@ export class McpServerBuilder {
     if (!same) this.sync(server);
   }
 
+  /**
+   * True while one of `server`'s tool, resource or prompt handlers runs: a
+   * handler outlives its exchange when the client goes away mid-call, and
+   * such a server must not serve another request.
+   */
+  busy(server: McpServer): boolean {
+    return (this.states.get(server)?.running ?? 0) > 0;
+  }
+
   /** Sends `notifications/resources/updated` for `uri` when the session behind `server` subscribed to it. */
   async notifyResourceUpdated(server: McpServer, uri: string): Promise<void> {
     if (this.states.get(server)?.subscriptions.has(uri) && server.isConnected()) {
@@ -192,7 +203,7 @@ export class McpServerBuilder {
     const handle = server.registerTool(
       tool.name,
       { title, description, inputSchema: this.advertise(input), outputSchema: output && this.advertise(output), annotations },
-      (args: unknown, ctx: ServerContext) => this.invoker.invoke(tool, args, this.toolContext(server, tool, ctx, options)),
+      (args: unknown, ctx: ServerContext) => this.track(server, () => this.invoker.invoke(tool, args, this.toolContext(server, tool, ctx, options))),
     );
     return () => handle.remove();
   }
@@ -372,6 +383,17 @@ export class McpServerBuilder {
     };
   }
 
+  /** Counts `call` among `server`'s running handlers while it runs (see {@link busy}). */
+  private async track<T>(server: McpServer, call: () => T | Promise<T>): Promise<T> {
+    const state = this.states.get(server)!;
+    state.running++;
+    try {
+      return await call();
+    } finally {
+      state.running--;
+    }
+  }
+
   /** Runs a resource or prompt handler; a ToolError keeps its message, anything else becomes a generic internal error. */
   private async run(
     server: McpServer,
@@ -382,7 +404,7 @@ export class McpServerBuilder {
   ): Promise<unknown> {
     const c = this.context(server, ctx, options);
     try {
-      return await call(c);
+      return await this.track(server, () => call(c));
     } catch (e) {
       if (e instanceof ProtocolError) throw e;
       if (e instanceof ToolError) throw new ProtocolError(ProtocolErrorCode.InvalidParams, e.message);

@@ -147,8 +147,18 @@ export class ToolInvoker {
       return { outcome: 'invalid_input', result: errorResult(`Invalid arguments for ${tool.name}:\n${parsed.message}`) };
     }
     const timeoutMs = tool.definition.timeoutMs ?? this.options.defaultTimeoutMs;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = AbortSignal.any([ctx.signal, timeout]);
+    // One controller and one timer per call: AbortSignal.timeout + AbortSignal.any cost several times more.
+    const controller = new AbortController();
+    const signal = controller.signal;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+    }, timeoutMs);
+    timer.unref();
+    const cancel = () => controller.abort(ctx.signal.reason);
+    if (ctx.signal.aborted) cancel();
+    else ctx.signal.addEventListener('abort', cancel, { once: true });
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => reject(signal.reason);
@@ -160,7 +170,7 @@ export class ToolInvoker {
       if (isInputRequiredResult(value)) return { outcome: 'input_required', result: value };
       return { outcome: 'ok', result: this.shape(tool, value) };
     } catch (e) {
-      if (timeout.aborted) {
+      if (timedOut) {
         return { outcome: 'timeout', result: errorResult(`${tool.name} timed out after ${timeoutMs / 1000} s`) };
       }
       if (ctx.signal.aborted) {
@@ -173,6 +183,8 @@ export class ToolInvoker {
       const ref = ctx.requestId ? ` (request ${ctx.requestId})` : '';
       return { outcome: 'error', result: errorResult(`${tool.name} failed with an internal error${ref}`) };
     } finally {
+      clearTimeout(timer);
+      ctx.signal.removeEventListener('abort', cancel);
       if (onAbort) signal.removeEventListener('abort', onAbort);
       aborted.catch(() => undefined);
     }

@@ -3,6 +3,7 @@ import { SignJWT } from 'jose';
 import { TestIdp } from '../../../test/support/test-idp';
 import { loadConfig } from '../../config/app-config';
 import type { ProtectedResourceService } from '../protected-resource.service';
+import type { LocalIssuer } from './local-issuer';
 import { type OAuthFailureReason, OAuthTokenError, OAuthTokenVerifier } from './oauth-token.verifier';
 
 const RESOURCE = 'https://mcp.example.com/mcp';
@@ -192,6 +193,34 @@ describe('OAuthTokenVerifier', () => {
     expect(verifier().accepts('my.static.token-0123456789')).toBe(false);
     const off = new OAuthTokenVerifier(loadConfig({}, '/srv'), { resourceUrl: RESOURCE } as ProtectedResourceService);
     expect(off.accepts(token)).toBe(false);
+  });
+
+  describe('verified tokens in memory', () => {
+    it('answers a token it verified again from memory, and checks every new token in full', async () => {
+      const v = verifier();
+      const token = await idp.mint(RESOURCE, { jti: 'again' });
+      const first = await v.verify(token);
+      expect(await v.verify(token)).toBe(first);
+      const forged = await idp.mint(RESOURCE, { jti: 'again' }, { forged: true });
+      expect(await reasonOf(v, forged)).toBe('bad_signature');
+    });
+
+    it('still refuses a token of the built-in server at once when its grant is revoked', async () => {
+      const jwks = (await (await fetch(idp.jwksUrl)).json()) as { keys: object[] };
+      let active = true;
+      const local = { jwks: () => jwks, grantActive: jest.fn(async () => active) } as unknown as LocalIssuer;
+      const config = loadConfig({ OAUTH_SERVER: 'builtin', OAUTH_SERVER_SECRET: 'x'.repeat(48) }, '/srv');
+      const v = new OAuthTokenVerifier(config, { resourceUrl: RESOURCE, baseUrl: idp.issuer } as ProtectedResourceService, local);
+      const token = await idp.mint(RESOURCE, { grant_id: 'g1' });
+
+      await v.verify(token);
+      await v.verify(token);
+      expect(local.grantActive).toHaveBeenCalledTimes(2);
+      active = false;
+      const refused = await refusal(v, token);
+      expect(refused.reason).toBe('revoked');
+      expect(refused.facts).toMatchObject({ issuer: idp.issuer, audience: RESOURCE, principalId: `oauth:${idp.issuer}#alice` });
+    });
   });
 
   describe('JWKS', () => {

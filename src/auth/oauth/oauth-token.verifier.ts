@@ -11,6 +11,7 @@ import {
   jwtVerify,
 } from 'jose';
 import type { Principal } from '@portico/mcp-core';
+import { createHash } from 'node:crypto';
 import { APP_CONFIG, type AppConfig, type OAuthResourceServerConfig } from '../../config/app-config';
 import { ProtectedResourceService } from '../protected-resource.service';
 import { LOCAL_ISSUER, type LocalIssuer } from './local-issuer';
@@ -90,9 +91,22 @@ function unavailable(e: unknown): boolean {
  * (the base URL) is accepted too; its keys are read in-process (no HTTP round
  * trip to itself), and a token whose grant was revoked is refused at once.
  */
+/** How long a verified token is answered from memory (never past its `exp`). */
+export const VERIFIED_TOKEN_TTL_MS = 30_000;
+const VERIFIED_TOKENS_MAX = 10_000;
+
+interface VerifiedEntry {
+  verified: VerifiedAccessToken;
+  until: number;
+  /** The built-in server's grant, checked again on every use (revocation is immediate). */
+  grantId?: string;
+}
+
 @Injectable()
 export class OAuthTokenVerifier {
   private readonly logger = new Logger('OAuth');
+  /** Tokens verified lately, by SHA-256 (the token itself is not kept). */
+  private readonly verified = new Map<string, VerifiedEntry>();
   private readonly oauth: OAuthResourceServerConfig;
   private readonly keys?: ReturnType<typeof createRemoteJWKSet>;
   private localKeys?: { source: JSONWebKeySet; keys: ReturnType<typeof createLocalJWKSet> };
@@ -125,8 +139,27 @@ export class OAuthTokenVerifier {
     }
   }
 
-  /** The verified token, or throws an {@link OAuthTokenError}. */
+  /**
+   * The verified token, or throws an {@link OAuthTokenError}. A token that
+   * verified is answered from memory for {@link VERIFIED_TOKEN_TTL_MS} (at
+   * most until its `exp`): the signature check is most of the cost of an
+   * OAuth request, and the same token comes with every request of a client.
+   * A grant of the built-in server is still checked each time; a key the
+   * IdP withdraws stops a token already seen within that time.
+   */
   async verify(token: string): Promise<VerifiedAccessToken> {
+    const key = createHash('sha256').update(token).digest('base64url');
+    const seen = this.verified.get(key);
+    // A revoked grant falls through to the full check, which refuses it with every fact.
+    if (seen && seen.until > Date.now() && (seen.grantId === undefined || (await this.local!.grantActive(seen.grantId)))) return seen.verified;
+    if (seen) this.verified.delete(key);
+    const verified = await this.check(token);
+    if (this.verified.size >= VERIFIED_TOKENS_MAX) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(key, { ...verified, until: Math.min(Date.now() + VERIFIED_TOKEN_TTL_MS, verified.verified.expiresAt * 1000) });
+    return verified.verified;
+  }
+
+  private async check(token: string): Promise<{ verified: VerifiedAccessToken; grantId?: string }> {
     let unverified: JWTPayload;
     let header: { alg?: string; typ?: string };
     try {
@@ -162,10 +195,11 @@ export class OAuthTokenVerifier {
     }
     if (typeof claims.sub !== 'string' || claims.sub === '') throw new OAuthTokenError('missing_claim', 'sub must be a non-empty string', facts);
     const principal = oauthPrincipal(claims, this.oauth.scopeMap);
-    if (local && typeof claims.grant_id === 'string' && !(await this.local!.grantActive(claims.grant_id))) {
+    const grantId = local && typeof claims.grant_id === 'string' ? claims.grant_id : undefined;
+    if (grantId !== undefined && !(await this.local!.grantActive(grantId))) {
       throw new OAuthTokenError('revoked', 'the grant this token was issued from has been revoked', { ...facts, principalId: principal.id });
     }
-    return { principal, issuer: claims.iss, clientId: tokenClientId(claims), scopes: tokenScopes(claims), expiresAt: claims.exp };
+    return { verified: { principal, issuer: claims.iss, clientId: tokenClientId(claims), scopes: tokenScopes(claims), expiresAt: claims.exp }, grantId };
   }
 
   /** The built-in authorization server's issuer (this server's base URL), when it runs in this process. */
