@@ -42,6 +42,10 @@ export class RedisEventStore implements EventStore {
   ) {}
 
   async storeEvent(sessionId: string, streamId: string, message: JSONRPCMessage): Promise<string> {
+    // A response stream's priming event (`{}`, sent first): resuming after it means "every event of
+    // that stream", which position 0-0 says without a round trip. (A GET stream's priming event is
+    // stored: a new GET stream starts after the session's earlier events.)
+    if (streamId !== GET_STREAM && isPriming(message)) return `${streamId}/0-0`;
     const key = this.key(sessionId);
     const pipeline = this.redis.client
       .pipeline()
@@ -97,6 +101,11 @@ export class RedisEventStore implements EventStore {
   private key(sessionId: string): string {
     return this.redis.key('e', sessionId);
   }
+}
+
+function isPriming(message: JSONRPCMessage): boolean {
+  for (const _ in message) return false;
+  return true;
 }
 
 function pairs(fields: string[]): Record<string, string> {
