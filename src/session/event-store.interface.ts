@@ -22,6 +22,21 @@ export interface EventStore {
 
 export const EVENT_STORE = Symbol('EVENT_STORE');
 
+/** The SDK's name for every session's standalone GET stream. */
+export const GET_STREAM = '_GET_stream';
+
+/**
+ * A response stream's priming event (the empty message the SDK stores first on every POST
+ * stream): resuming after it means "every event of that stream", which a store can say with
+ * an id before all of its positions, storing nothing. A GET stream's priming event is stored:
+ * a new GET stream starts after the session's earlier events.
+ */
+export function isResponsePriming(streamId: string, message: JSONRPCMessage): boolean {
+  if (streamId === GET_STREAM) return false;
+  for (const _ in message) return false;
+  return true;
+}
+
 /** Event ids are `<streamId>/<sequence>`, so the stream is known from the id alone. */
 export function splitEventId(eventId: string): { streamId: string; seq: number } | undefined {
   const slash = eventId.lastIndexOf('/');

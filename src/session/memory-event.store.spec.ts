@@ -33,6 +33,20 @@ describe('MemoryEventStore', () => {
     store = new MemoryEventStore(100);
   });
 
+  it("keeps nothing for a response stream's priming event: resuming after it replays the whole stream", async () => {
+    const priming = await store.storeEvent('s1', 'stream-a', {} as JSONRPCMessage);
+    expect(priming).toBe('stream-a/0');
+    await store.storeEvent('s1', 'stream-b', note(1));
+    await store.storeEvent('s1', 'stream-a', note(2));
+    expect(await replay(store, 's1', priming)).toEqual({ streamId: 'stream-a', sent: [['stream-a/2', 2]] });
+    // A GET stream's priming event is stored: a new GET stream starts after the earlier ones.
+    await store.storeEvent('s1', '_GET_stream', note(3));
+    const getPriming = await store.storeEvent('s1', '_GET_stream', {} as JSONRPCMessage);
+    expect(getPriming).toBe('_GET_stream/4');
+    await store.storeEvent('s1', '_GET_stream', note(5));
+    expect((await replay(store, 's1', getPriming)).sent).toEqual([['_GET_stream/5', 5]]);
+  });
+
   it('replays only the later events of the same stream, in order', async () => {
     const first = await store.storeEvent('s1', 'stream-a', note(1));
     await store.storeEvent('s1', 'stream-b', note(2));

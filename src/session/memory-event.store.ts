@@ -1,5 +1,5 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
-import { type EventStore, splitEventId } from './event-store.interface';
+import { type EventStore, isResponsePriming, splitEventId } from './event-store.interface';
 
 interface StoredEvent {
   streamId: string;
@@ -17,6 +17,8 @@ export class MemoryEventStore implements EventStore {
   constructor(private readonly maxEvents: number) {}
 
   async storeEvent(sessionId: string, streamId: string, message: JSONRPCMessage): Promise<string> {
+    // Sequence 0 is before every event: nothing kept.
+    if (isResponsePriming(streamId, message)) return `${streamId}/0`;
     let log = this.sessions.get(sessionId);
     if (!log) this.sessions.set(sessionId, (log = { seq: 0, events: [] }));
     const seq = ++log.seq;

@@ -3,8 +3,8 @@ import type { SessionLimits, SessionPatch, SessionRecord, SessionStore } from '.
 /** In-process {@link SessionStore}: one instance only; sessions end with the process. */
 export class MemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, SessionRecord>();
-  /** principalId → session ids. */
-  private readonly byPrincipal = new Map<string, string[]>();
+  /** principalId → session ids, oldest first. */
+  private readonly byPrincipal = new Map<string, Set<string>>();
 
   constructor(
     private readonly limits: SessionLimits,
@@ -12,20 +12,23 @@ export class MemorySessionStore implements SessionStore {
   ) {}
 
   async create(record: SessionRecord): Promise<string[]> {
-    // Expired sessions must not count toward the cap, or a live one is evicted in their place.
-    for (const id of [...(this.byPrincipal.get(record.principalId) ?? [])]) this.alive(id);
     this.sessions.set(record.id, { ...record });
-    const ids = this.byPrincipal.get(record.principalId) ?? [];
-    ids.push(record.id);
-    this.byPrincipal.set(record.principalId, ids);
+    let ids = this.byPrincipal.get(record.principalId);
+    if (!ids) this.byPrincipal.set(record.principalId, (ids = new Set()));
+    ids.add(record.id);
     const evicted: string[] = [];
-    while (ids.length > this.limits.maxPerPrincipal) {
+    if (ids.size <= this.limits.maxPerPrincipal) return evicted;
+    // Expired sessions must not count toward the cap, or a live one is evicted in their place.
+    for (const id of [...ids]) this.alive(id);
+    while (ids.size > this.limits.maxPerPrincipal) {
       // The session idle the longest goes (its client is the least likely to come back), never the new one.
-      let idlest = 0;
-      for (let i = 1; i < ids.length - 1; i++) if (this.sessions.get(ids[i])!.lastSeenAt < this.sessions.get(ids[idlest])!.lastSeenAt) idlest = i;
-      const [gone] = ids.splice(idlest, 1);
-      this.sessions.delete(gone);
-      evicted.push(gone);
+      let idlest: SessionRecord | undefined;
+      for (const id of ids) {
+        const candidate = this.sessions.get(id)!;
+        if (id !== record.id && (!idlest || candidate.lastSeenAt < idlest.lastSeenAt)) idlest = candidate;
+      }
+      this.remove(idlest!);
+      evicted.push(idlest!.id);
     }
     return evicted;
   }
@@ -81,8 +84,7 @@ export class MemorySessionStore implements SessionStore {
     this.sessions.delete(record.id);
     const ids = this.byPrincipal.get(record.principalId);
     if (!ids) return;
-    const rest = ids.filter((i) => i !== record.id);
-    if (rest.length) this.byPrincipal.set(record.principalId, rest);
-    else this.byPrincipal.delete(record.principalId);
+    ids.delete(record.id);
+    if (!ids.size) this.byPrincipal.delete(record.principalId);
   }
 }

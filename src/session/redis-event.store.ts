@@ -1,9 +1,8 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import type { RedisService } from '../redis/redis.service';
-import type { EventStore } from './event-store.interface';
+import { type EventStore, GET_STREAM, isResponsePriming } from './event-store.interface';
 
-/** The SDK's name for every session's standalone GET stream. */
-export const GET_STREAM = '_GET_stream';
+export { GET_STREAM };
 
 /** The doorbell a session's stream rings when a message for its GET stream is stored (see {@link RedisEventStore}). */
 export function sessionChannel(redis: RedisService, sessionId: string): string {
@@ -42,6 +41,8 @@ export class RedisEventStore implements EventStore {
   ) {}
 
   async storeEvent(sessionId: string, streamId: string, message: JSONRPCMessage): Promise<string> {
+    // Position 0-0 is before every entry: no round trip.
+    if (isResponsePriming(streamId, message)) return `${streamId}/0-0`;
     const key = this.key(sessionId);
     const pipeline = this.redis.client
       .pipeline()

@@ -49,8 +49,10 @@ interface Registration {
 
 interface ServerState {
   options: BuildServerOptions;
-  /** `tool:name`, `resource:name`, `prompt:name` registered on this server. */
+  /** `resource:name`, `prompt:name` registered on this server. */
   registered: Map<string, Registration>;
+  /** The tools the principal may call, as {@link McpServerBuilder.toolIds} (a change is announced as `list_changed`). */
+  tools?: string;
   /** Resource URIs the client subscribed to (legacy `resources/subscribe`). */
   subscriptions: Set<string>;
   /** Tool, resource and prompt handlers running now. */
@@ -72,6 +74,9 @@ export class McpServerBuilder {
   private readonly schemas = new WeakMap<ToolInput, StandardSchemaWithJSON>();
   private readonly promptArgs = new WeakMap<RegisteredPrompt, z.ZodObject>();
   private readonly states = new WeakMap<McpServer, ServerState>();
+  /** A short id per registry tool entry, for {@link ServerState.tools}. */
+  private readonly toolIds = new WeakMap<RegisteredTool, number>();
+  private nextToolId = 1;
   private readonly codec: RequestStateCodec<object>;
 
   constructor(
@@ -111,7 +116,9 @@ export class McpServerBuilder {
         },
       },
     );
-    this.states.set(server, { options, registered: new Map(), subscriptions: new Set(), running: 0 });
+    const state: ServerState = { options, registered: new Map(), subscriptions: new Set(), running: 0 };
+    this.states.set(server, state);
+    this.installToolCall(server, state);
     this.sync(server);
     server.server.setRequestHandler('resources/subscribe', (req) => {
       this.states.get(server)!.subscriptions.add(req.params.uri);
@@ -137,8 +144,11 @@ export class McpServerBuilder {
     const { principal } = state.options;
     const allowed = (scopes?: string[]) => hasScopes(principal, scopes ?? []);
     const wanted = new Map<string, { entry: object; register: () => Registration['remove'] }>();
-    for (const tool of this.registry.tools()) {
-      if (allowed(tool.definition.scopes)) wanted.set(`tool:${tool.name}`, { entry: tool, register: () => this.registerTool(server, tool, state.options) });
+    const tools = this.visibleTools(principal);
+    if (tools !== state.tools) {
+      // The SDK announces registrations itself; tools are dispatched here (installToolCall), so their changes are announced here.
+      if (state.tools !== undefined && server.isConnected()) server.sendToolListChanged();
+      state.tools = tools;
     }
     for (const resource of this.registry.resources()) {
       if (allowed(resource.definition.scopes)) {
@@ -198,14 +208,48 @@ export class McpServerBuilder {
     }
   }
 
-  private registerTool(server: McpServer, tool: RegisteredTool, options: BuildServerOptions): () => void {
-    const { title, description, input, output, annotations } = tool.definition;
-    const handle = server.registerTool(
-      tool.name,
-      { title, description, inputSchema: this.advertise(input), outputSchema: output && this.advertise(output), annotations },
-      (args: unknown, ctx: ServerContext) => this.track(server, () => this.invoker.invoke(tool, args, this.toolContext(server, tool, ctx, options))),
-    );
-    return () => handle.remove();
+  /**
+   * `tools/call` for every tool of the registry the principal may use, in
+   * place of one SDK registration per tool and server: a legacy session kept
+   * a registration object and half a dozen closures per tool (about 1.5 KB
+   * each), and building a server registered them all. What the SDK's own
+   * handler adds around a tool is kept: unknown or forbidden tools are
+   * "not found", input goes to the {@link ToolInvoker} (which validates it),
+   * a declared output schema needs structured content, and the result is
+   * projected for the session's wire revision.
+   */
+  private installToolCall(server: McpServer, state: ServerState): void {
+    server.server.setRequestHandler('tools/call', async (request, ctx) => {
+      const { name } = request.params;
+      const tool = this.registry.getTool(name);
+      if (!tool || !hasScopes(state.options.principal, tool.definition.scopes ?? [])) {
+        throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Tool ${name} not found`);
+      }
+      try {
+        const result = await this.track(server, () => this.invoker.invoke(tool, request.params.arguments ?? {}, this.toolContext(server, tool, ctx, state.options)));
+        if (isInputRequiredResult(result)) return result;
+        const output = tool.definition.output && this.jsonSchema(tool.definition.output, 'output');
+        if (output && !result.isError && result.structuredContent === undefined) {
+          throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Output validation error: Tool ${name} has an output schema but no structured content was provided`);
+        }
+        return server.server.projectCallToolResult(result, output);
+      } catch (error) {
+        if (error instanceof ProtocolError && error.code === ProtocolErrorCode.UrlElicitationRequired) throw error;
+        return { content: [{ type: 'text' as const, text: error instanceof Error ? error.message : String(error) }], isError: true };
+      }
+    });
+  }
+
+  /** The registry tools `principal` may use, as a string of entry ids (changes when one is added, removed or replaced). */
+  private visibleTools(principal: Principal): string {
+    let ids = '';
+    for (const tool of this.registry.tools()) {
+      if (!hasScopes(principal, tool.definition.scopes ?? [])) continue;
+      let id = this.toolIds.get(tool);
+      if (id === undefined) this.toolIds.set(tool, (id = this.nextToolId++));
+      ids += `${id},`;
+    }
+    return ids;
   }
 
   private registerResource(server: McpServer, resource: RegisteredResource, options: BuildServerOptions): () => void {

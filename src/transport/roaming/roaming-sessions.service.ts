@@ -24,7 +24,7 @@ import { GET_STREAM, type RedisEventStore } from '../../session/redis-event.stor
 import type { RedisSessionStore } from '../../session/redis-session.store';
 import { SESSION_STORE, type SessionRecord } from '../../session/session-store.interface';
 import { describeClient } from '../live-session.registry';
-import { replayHandshake } from './handshake-replay';
+import { RoamingServerPool } from './roaming-server.pool';
 import { SessionRelay } from './session-relay.service';
 
 /** What a legacy client is told when Redis is away: the session cannot be opened or found, and what still works. */
@@ -45,7 +45,9 @@ const LOG_LEVELS = new Set(['debug', 'info', 'notice', 'warning', 'error', 'crit
  *   Redis before the SDK answers, then the instance forgets it;
  * - every later POST loads the record (one round trip that also slides the
  *   idle TTL and checks the owner), builds a server, replays the handshake
- *   into it ({@link replayHandshake}: the one workaround, isolated), and
+ *   into it ({@link replayHandshake}: the one workaround, isolated; the
+ *   {@link RoamingServerPool} keeps that server for the session's next
+ *   request here), and
  *   serves the request on a per-request SDK transport whose events go to the
  *   session's Redis event stream (so `Last-Event-ID` resumes anywhere). If
  *   the client drops the response stream, the call still finishes and its
@@ -61,6 +63,7 @@ export class RoamingSessionsService {
   private readonly transportOptions: WebStandardStreamableHTTPServerTransportOptions;
   /** Longest a call goes on after its client dropped the response stream (its result is stored for resumption). */
   private readonly keepRunningMs: number;
+  private readonly servers: RoamingServerPool;
 
   constructor(
     private readonly builder: McpServerBuilder,
@@ -74,6 +77,7 @@ export class RoamingSessionsService {
   ) {
     this.transportOptions = { retryInterval: 1000, maxRequestBodySize: config.http.maxBodyBytes };
     this.keepRunningMs = config.tools.timeoutMs + 10_000;
+    this.servers = new RoamingServerPool(builder, registry, currentRequestId);
   }
 
   async post(req: Request, res: Response, principal: Principal, sessionId: string | undefined): Promise<void> {
@@ -99,8 +103,7 @@ export class RoamingSessionsService {
     } catch (e) {
       return this.unavailable(res, e);
     }
-    const server = this.builder.build({ principal, era: 'legacy', sessionId, requestId: currentRequestId });
-    await replayHandshake(server, { initialize: record.initialize!, logLevel: record.logLevel });
+    const { server, release } = await this.servers.acquire(record, principal);
     const transport = new WebStandardStreamableHTTPServerTransport({
       ...this.transportOptions,
       sessionIdGenerator: undefined,
@@ -115,6 +118,7 @@ export class RoamingSessionsService {
     } finally {
       untrack();
       await server.close().catch(() => undefined);
+      release();
     }
   }
 
@@ -160,6 +164,7 @@ export class RoamingSessionsService {
   /** Ends a session fleet-wide: record, events, its GET stream wherever held; audited. */
   async end(record: Pick<SessionRecord, 'id' | 'principalId'>, why: 'deleted' | 'evicted'): Promise<void> {
     await this.store.delete(record.id).catch((e: unknown) => this.logger.warn({ err: e, sessionId: record.id }, 'could not remove session state'));
+    this.servers.forget(record.id);
     await this.relay.ended(record.id);
     this.metrics.roamingSessionEnded(why);
     this.audit.record({
@@ -224,6 +229,7 @@ export class RoamingSessionsService {
     }
     // The SDK refused the handshake (a bad Accept header, an invalid body): nothing to keep.
     if (res.statusCode !== 200) await this.store.delete(id).catch(() => undefined);
+    else this.servers.keep(record, server);
   }
 
   /**
