@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { gunzipSync } from 'node:zlib';
@@ -62,6 +62,11 @@ export function pgliteDriver(dataDir: string): { driver: unknown; usedTemplate: 
 export function unpackTemplate(file: string, dir: string): void {
   const tar = gunzipSync(readFileSync(file));
   const text = (at: number, length: number) => tar.toString('latin1', at, at + length).replace(/\0.*$/s, '');
+  const made = new Set([dir]);
+  const makeDir = (path: string) => {
+    if (!made.has(path)) mkdirSync(path, { recursive: true, mode: 0o700 });
+    made.add(path);
+  };
   let last: (() => void) | undefined;
   for (let at = 0; at + 512 <= tar.length && tar[at] !== 0; ) {
     const size = parseInt(text(at + 124, 12).trim() || '0', 8);
@@ -71,17 +76,15 @@ export function unpackTemplate(file: string, dir: string): void {
     const mode = parseInt(text(at + 100, 8).trim() || '0', 8) & 0o700;
     const type = String.fromCharCode(tar[at + 156]);
     const data = tar.subarray(at + 512, at + 512 + size);
-    const mtime = parseInt(text(at + 136, 12).trim() || '0', 8);
     at += 512 + Math.ceil(size / 512) * 512;
     if (type === '5') {
-      mkdirSync(target, { recursive: true, mode: 0o700 });
+      makeDir(target);
       continue;
     }
     if (type !== '0' && type !== '\0') throw new Error(`The database template has an unsupported entry: ${name}`);
     const write = () => {
-      mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+      makeDir(dirname(target));
       writeFileSync(target, data, { mode: mode || 0o600 });
-      utimesSync(target, mtime, mtime);
     };
     if (name.endsWith('/PG_VERSION') && dirname(target) === dir) last = write;
     else write();
