@@ -3,15 +3,7 @@ import 'reflect-metadata';
 import { CredentialsError } from '../auth/verification';
 import { type AppConfig, loadConfig } from '../config/app-config';
 import { ConfigError } from '../config/config.error';
-import { audit } from './audit.command';
-import { doctor } from './doctor.command';
 import { UsageError } from './cli-args';
-import { keys } from './keys.command';
-import { migrate } from './migrate.command';
-import { oauth } from './oauth.command';
-import { serve } from './serve.command';
-import { stdio } from './stdio.command';
-import { users } from './users.command';
 
 const USAGE = `Usage: portico [command]
 
@@ -32,9 +24,24 @@ Run "portico keys --help" or "portico users --help" for details.
 Configuration comes from the environment; see .env.example.
 `;
 
-const commands: Record<string, (config: AppConfig, args: string[]) => Promise<void>> = { serve, stdio, migrate, audit, oauth, keys, users };
+type Command = (config: AppConfig, args: string[]) => Promise<void>;
+/**
+ * Each command's module is loaded when that command runs: `serve` does not
+ * load (nor keep in memory) what `doctor`, `keys` or `audit` need.
+ */
+const commands: Record<string, () => Command> = {
+  serve: () => (require('./serve.command') as typeof import('./serve.command')).serve,
+  stdio: () => (require('./stdio.command') as typeof import('./stdio.command')).stdio,
+  migrate: () => (require('./migrate.command') as typeof import('./migrate.command')).migrate,
+  audit: () => (require('./audit.command') as typeof import('./audit.command')).audit,
+  oauth: () => (require('./oauth.command') as typeof import('./oauth.command')).oauth,
+  keys: () => (require('./keys.command') as typeof import('./keys.command')).keys,
+  users: () => (require('./users.command') as typeof import('./users.command')).users,
+};
 /** Commands that read no configuration: they run anywhere, whatever the environment holds. */
-const standalone: Record<string, (args: string[]) => Promise<void>> = { doctor };
+const standalone: Record<string, () => (args: string[]) => Promise<void>> = {
+  doctor: () => (require('./doctor.command') as typeof import('./doctor.command')).doctor,
+};
 
 /** Entry point of `portico` and of `node dist/src/main.js`. */
 export async function runCli(argv: string[]): Promise<void> {
@@ -51,8 +58,8 @@ export async function runCli(argv: string[]): Promise<void> {
     return;
   }
   try {
-    if (plain) await plain(argv.slice(1));
-    else await command(loadConfig(), argv.slice(1));
+    if (plain) await plain()(argv.slice(1));
+    else await command()(loadConfig(), argv.slice(1));
   } catch (e) {
     if (e instanceof UsageError) {
       const help = e.message === 'help';

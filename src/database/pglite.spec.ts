@@ -1,13 +1,37 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lockDataDir, PGLITE_VERSION, templatePath } from './pglite';
+import { lockDataDir, PGLITE_VERSION, templatePath, unpackTemplate } from './pglite';
 
 describe('embedded database', () => {
   it('ships an initdb template for the installed PGlite version (regenerate with npm run pglite:template)', () => {
     expect(existsSync(templatePath(PGLITE_VERSION))).toBe(true);
   });
+
+  it('unpacks the template into a data directory PGlite opens without initdb', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portico-template-'));
+    try {
+      unpackTemplate(templatePath(), dir);
+      expect(statSync(join(dir, 'pg_wal', '000000010000000000000001')).size).toBe(16 * 1024 * 1024);
+      expect(statSync(dir).mode & 0o077).toBe(0);
+      const { PGlite } = await import('@electric-sql/pglite');
+      const lines: string[] = [];
+      const log = jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')));
+      const db = await PGlite.create({ dataDir: dir, debug: 1 }).finally(() => log.mockRestore());
+      try {
+        expect(lines).toContain('pglite: found DB, resuming');
+        expect(lines.join('\n')).not.toMatch(/initdb/);
+        const { rows } = await db.query<{ datname: string }>('SELECT datname FROM pg_database ORDER BY datname');
+        expect(rows.map((r) => r.datname)).toEqual(['postgres', 'template0', 'template1']);
+      } finally {
+        await db.close();
+      }
+      expect(readdirSync(dir)).toEqual(expect.arrayContaining(['PG_VERSION', 'base', 'global', 'pg_wal']));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   describe('data directory lock', () => {
     let dir: string;

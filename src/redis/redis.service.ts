@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import Redis, { type RedisOptions } from 'ioredis';
+import type { default as Redis, RedisOptions } from 'ioredis';
 import { APP_CONFIG, type AppConfig, redactUrl } from '../config/app-config';
 import { ReadinessRegistry } from '../health/readiness.registry';
 
@@ -49,6 +49,8 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
       retryStrategy: (times) => Math.min(100 * times, 2_000),
       lazyConnect: true,
     };
+    // Loaded here, not at import: without REDIS_URL this service is never built and ioredis never loaded.
+    const { default: Redis } = require('ioredis') as typeof import('ioredis');
     this.client = new Redis(url, { ...options, enableOfflineQueue: false });
     // Subscriptions are (re)made here on every connect, for the channels that have handlers then.
     this.subscriber = new Redis(url, { ...options, enableOfflineQueue: false, autoResubscribe: false, commandTimeout: undefined });

@@ -1,4 +1,7 @@
-import { Agent, type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
+
+/** undici, loaded with the first client: a deployment without OpenProject never loads it. */
+const undici = () => require('undici') as typeof import('undici');
 import { type Filter, serializeFilters, serializeSortBy, type SortDirection } from './filters';
 import type { HalCollection, HalResource } from './hal';
 import { codeFor, OpenProjectError, OpenProjectErrorCode } from './openproject.error';
@@ -88,7 +91,7 @@ export class OpenProjectClient {
   ) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.ownsDispatcher = !options.dispatcher;
-    this.dispatcher = options.dispatcher ?? new Agent({ connections: 16, keepAliveTimeout: 10_000 });
+    this.dispatcher = options.dispatcher ?? new (undici().Agent)({ connections: 16, keepAliveTimeout: 10_000 });
     if (apiKey !== undefined) this.authorization = `Basic ${Buffer.from(`apikey:${apiKey}`, 'utf8').toString('base64')}`;
   }
 
@@ -327,7 +330,7 @@ export class OpenProjectClient {
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     try {
-      const res = await request(url, { method: method as Dispatcher.HttpMethod, headers, body, signal, dispatcher: this.dispatcher });
+      const res = await undici().request(url, { method: method as Dispatcher.HttpMethod, headers, body, signal, dispatcher: this.dispatcher });
       const text = await res.body.text();
       return { status: res.statusCode, headers: res.headers, body: text };
     } catch (e) {

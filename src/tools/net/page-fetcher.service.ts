@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ToolError } from '@portico/mcp-core';
-import { convert } from 'html-to-text';
+import type { convert as Convert } from 'html-to-text';
 import type { IncomingMessage } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -187,6 +187,8 @@ function readable(body: Buffer, contentType: string | null): { title: string | n
   const source = decode(body, /charset=["']?([\w.:-]+)/i.exec(type)?.[1]);
   if (!HTML.test(type) && !looksHtml) return { title: null, text: source };
   const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(source)?.[1];
+  // Loaded with the first HTML page, not at boot.
+  const { convert } = require('html-to-text') as { convert: typeof Convert };
   return {
     title: title ? convert(title, { wordwrap: false }).trim() || null : null,
     text: convert(source, {
