@@ -1,5 +1,5 @@
 import { Client } from '@modelcontextprotocol/client';
-import { InMemoryTransport, inputRequired, type McpServer } from '@modelcontextprotocol/server';
+import { createMcpHandler, InMemoryTransport, inputRequired, type McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { McpContext, ToolContext } from './context';
 import { jsonSchemaInput } from './json-schema-input';
@@ -281,6 +281,57 @@ describe('McpServerBuilder', () => {
         expect(s.notifications).toEqual(['updated test://watched']);
       } finally {
         await s.close();
+      }
+    });
+  });
+
+  describe('modern era: SEP-2243 Mcp-Param-* headers', () => {
+    const schema = { type: 'object' as const, properties: { region: { type: 'string', 'x-mcp-header': 'Region' } }, required: ['region'] };
+
+    async function call(headers: Record<string, string>) {
+      const registry = new McpRegistry();
+      addTool(registry, 'regional', (input) => `in ${(input as { region: string }).region}`, { input: jsonSchemaInput(schema) });
+      const builder = new McpServerBuilder(registry, new ToolInvoker(options), options);
+      const handler = createMcpHandler(() => builder.build({ principal, era: 'modern' }), { legacy: 'reject' });
+      const body = {
+        jsonrpc: '2.0',
+        id: 7,
+        method: 'tools/call',
+        params: {
+          name: 'regional',
+          arguments: { region: 'eu' },
+          _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} },
+        },
+      };
+      const res = await handler.fetch(
+        new Request('http://localhost/mcp', {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            'mcp-protocol-version': '2026-07-28',
+            'mcp-method': 'tools/call',
+            'mcp-name': 'regional',
+            ...headers,
+          },
+          body: JSON.stringify(body),
+        }),
+      );
+      await handler.close();
+      return { status: res.status, text: await res.text() };
+    }
+
+    it('serves a call whose Mcp-Param header matches the argument', async () => {
+      const r = await call({ 'mcp-param-region': 'eu' });
+      expect(r.status).toBe(200);
+      expect(r.text).toContain('in eu');
+    });
+
+    it('refuses a missing or disagreeing Mcp-Param header with 400 and -32020 before the tool runs', async () => {
+      for (const headers of [{}, { 'mcp-param-region': 'us' }]) {
+        const r = await call(headers);
+        expect(r.status).toBe(400);
+        expect(JSON.parse(r.text)).toMatchObject({ id: 7, error: { code: -32020 } });
       }
     });
   });

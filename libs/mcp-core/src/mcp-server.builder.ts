@@ -219,10 +219,22 @@ export class McpServerBuilder {
    * projected for the session's wire revision.
    */
   private installToolCall(server: McpServer, state: ServerState): void {
+    const usable = (name: string) => {
+      const tool = this.registry.getTool(name);
+      return tool && hasScopes(state.options.principal, tool.definition.scopes ?? []) ? tool : undefined;
+    };
+    // The SDK's modern HTTP entry checks SEP-2243 `Mcp-Param-*` headers against the tool's
+    // `x-mcp-header` declarations before dispatch, reading the schema through this @internal hook,
+    // which answers from the SDK's own registrations (Portico makes none). The conformance
+    // suite's http-custom-header-server-validation scenario fails if this stops being consulted.
+    (server as unknown as { toolInputSchemaJson(name: string): unknown }).toolInputSchemaJson = (name) => {
+      const tool = usable(name);
+      return tool && this.jsonSchema(tool.definition.input, 'input');
+    };
     server.server.setRequestHandler('tools/call', async (request, ctx) => {
       const { name } = request.params;
-      const tool = this.registry.getTool(name);
-      if (!tool || !hasScopes(state.options.principal, tool.definition.scopes ?? [])) {
+      const tool = usable(name);
+      if (!tool) {
         throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Tool ${name} not found`);
       }
       try {
