@@ -328,7 +328,7 @@ describe('McpServerBuilder', () => {
     });
 
     it('refuses a missing or disagreeing Mcp-Param header with 400 and -32020 before the tool runs', async () => {
-      for (const headers of [{}, { 'mcp-param-region': 'us' }]) {
+      for (const headers of [{}, { 'mcp-param-region': 'us' }] as Record<string, string>[]) {
         const r = await call(headers);
         expect(r.status).toBe(400);
         expect(JSON.parse(r.text)).toMatchObject({ id: 7, error: { code: -32020 } });
