@@ -49,8 +49,9 @@ export class AuditJournal<T> {
   /** Size of the journal file in bytes (0 when there is none, or something else sits in its place). */
   get bytes(): number {
     try {
-      const stat = statSync(this.file);
-      return stat.isFile() ? stat.size : 0;
+      // Asked on every writer pass: a missing file (the usual case) must not cost an exception.
+      const stat = statSync(this.file, { throwIfNoEntry: false });
+      return stat?.isFile() ? stat.size : 0;
     } catch {
       return 0;
     }

@@ -211,6 +211,25 @@ describe('Redis stores', () => {
       one.onModuleDestroy();
       two.onModuleDestroy();
     });
+
+    it('keeps a "not blocked" answer only until a cool-down starts, on whichever instance', async () => {
+      const [one, two] = [new RedisLockoutStore(redis), new RedisLockoutStore(redis)];
+      await Promise.all([one.onModuleInit(), two.onModuleInit()]);
+      const key = 'ip:198.51.100.23';
+      expect(await two.blockedFor(key)).toBe(0);
+      // Kept: Redis is not asked again (a block set behind the stores' back is not seen)...
+      await raw.set(`${prefix}lb:${key}`, '1', 'PX', 2_000);
+      expect(await two.blockedFor(key)).toBe(0);
+      await raw.del(`${prefix}lb:${key}`);
+      // ...but a cool-down started by any instance is, at once.
+      for (let i = 0; i < LIMITS.limit; i++) await one.recordFailure(key, LIMITS);
+      const deadline = Date.now() + 1_000;
+      while ((await two.blockedFor(key)) === 0 && Date.now() < deadline) await sleep(5);
+      expect(await two.blockedFor(key)).toBeGreaterThan(300);
+      expect(await one.blockedFor(key)).toBeGreaterThan(300);
+      one.onModuleDestroy();
+      two.onModuleDestroy();
+    });
   });
 });
 
