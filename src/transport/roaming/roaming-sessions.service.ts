@@ -335,10 +335,15 @@ export class RoamingSessionsService {
       { maxRequestBodySize: this.config.http.maxBodyBytes },
     );
     // Headers go out at once: an SSE stream may carry no event for a while, and clients wait for them.
+    // At the end of this turn of the event loop, so that a first event already queued (a POST
+    // stream's priming event, a quick answer) leaves with them in one write.
     const flushing = {
       writeHead: (status: number, headers?: Record<string, string>) => {
         res.writeHead(status, headers);
-        res.flushHeaders();
+        // (headersSent is true from writeHead on; flushing headers already written writes nothing.)
+        setImmediate(() => {
+          if (!res.destroyed && !res.writableEnded) res.flushHeaders();
+        });
         return flushing;
       },
       write: (chunk: string | Uint8Array) => res.write(chunk),
