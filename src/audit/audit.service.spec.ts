@@ -7,20 +7,32 @@ import type { AppConfig } from '../config/app-config';
 import { type ChainedRow, chainHash, GENESIS_HASH } from './audit.chain';
 import { type AuditRow, AuditService, INSERT_FIELDS } from './audit.service';
 
+/** The rows of one of the writer's INSERTs, read back from its literals as the database would convert them. */
+function rowsOf(sql: string): AuditRow[] {
+  const values = [...sql.slice(sql.indexOf(' VALUES ')).matchAll(/NULL|E'((?:[^'\\]|''|\\\\)*)'/g)].map((m) =>
+    m[0] === 'NULL' ? null : m[1].replace(/''|\\\\/g, (pair) => pair[0]),
+  );
+  const rows: AuditRow[] = [];
+  for (let i = 0; i < values.length; i += INSERT_FIELDS.length) {
+    const row: Record<string, unknown> = Object.fromEntries(INSERT_FIELDS.map((f, j) => [f, values[i + j]]));
+    row.occurredAt = new Date(row.occurredAt as string);
+    for (const f of ['durationMs', 'resultBytes']) if (row[f] !== null) row[f] = Number(row[f]);
+    for (const f of ['arguments', 'detail']) if (row[f] !== null) row[f] = JSON.parse(row[f] as string);
+    rows.push(row as unknown as AuditRow);
+  }
+  return rows;
+}
+
 /** A repository double whose inserts can be made to fail, keyed by event id like the real unique index. */
 function fakeRepository() {
   const rows = new Map<string, AuditRow>();
   const state = { down: false, inserts: 0 };
   const repository = {
-    query: async (sql: string, params: unknown[]) => {
+    query: async (sql: string) => {
       if (state.down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
       expect(sql).toMatch(/ON CONFLICT \(event_id\) DO NOTHING$/);
       state.inserts++;
-      for (let i = 0; i < params.length; i += INSERT_FIELDS.length) {
-        const row = Object.fromEntries(INSERT_FIELDS.map((f, j) => [f, params[i + j]])) as unknown as AuditRow;
-        for (const f of ['arguments', 'detail'] as const) if (typeof row[f] === 'string') (row as unknown as Record<string, unknown>)[f] = JSON.parse(row[f] as string);
-        if (!rows.has(row.eventId)) rows.set(row.eventId, row);
-      }
+      for (const row of rowsOf(sql)) if (!rows.has(row.eventId)) rows.set(row.eventId, row);
     },
   };
   return { repository, rows, state };
@@ -123,10 +135,10 @@ describe('AuditService writer', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const query = repository.query;
-    repository.query = async (sql: string, params: unknown[]) => {
-      batches.push(params.length / INSERT_FIELDS.length);
+    repository.query = async (sql: string) => {
+      batches.push(rowsOf(sql).length);
       if (batches.length === 1) await gate;
-      return query(sql, params);
+      return query(sql);
     };
     const s = service(repository);
     let firstDone = false;
@@ -202,7 +214,7 @@ describe('AuditService writer', () => {
     const { repository, rows } = fakeRepository();
     const query = repository.query;
     let hang = true;
-    repository.query = (sql: string, params: unknown[]) => (hang ? new Promise<void>(() => undefined) : query(sql, params));
+    repository.query = (sql: string) => (hang ? new Promise<void>(() => undefined) : query(sql));
     const s = service(repository);
     const started = Date.now();
     await s.recordDurably({ kind: 'tool_call', outcome: 'ok', tool: 'stuck' });

@@ -149,6 +149,27 @@ describe.each(['embedded', 'postgres'] as const)('audit log on %s', (database) =
     expect(csv).toHaveLength(1 + (await portico.auditRows(`kind = 'tool_call'`)).length);
   });
 
+  it('stores any text exactly as given (quotes, backslashes, SQL, unicode), and the chain over it verifies', async () => {
+    if (skip) return;
+    const hostile = `it's a \\'); DROP TABLE audit_events; -- \\\\n \\x00 "quoted" é 漢字 🦆 $1 $$ E'x'`;
+    await portico.app.get(AuditService).recordDurably({
+      kind: 'tool_call',
+      outcome: 'error',
+      tool: 'hostile_text',
+      userAgent: hostile,
+      errorMessage: hostile,
+      durationMs: 0.1 + 0.2,
+      resultBytes: 0,
+      arguments: hostile,
+      detail: { [hostile]: [hostile, 1.5, null, true, { nested: hostile }] },
+    });
+    const [row] = await portico.auditRows(`tool = 'hostile_text'`);
+    expect(row).toMatchObject({ user_agent: hostile, error_message: hostile, arguments: hostile, detail: { [hostile]: [hostile, 1.5, null, true, { nested: hostile }] } });
+    expect(Number(row.duration_ms)).toBe(0.1 + 0.2);
+    expect(await (await admin('/audit/verify')).json()).toMatchObject({ problems: [] });
+    expect(await dataSource.query(`SELECT count(*)::int AS n FROM audit_events`)).toEqual([{ n: expect.any(Number) }]);
+  });
+
   it('verifies the chain, keeps it verifiable across retention, and reports an edited row', async () => {
     if (skip) return;
     const verify = async () => (await admin('/audit/verify')).json();
