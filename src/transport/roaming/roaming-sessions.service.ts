@@ -111,11 +111,14 @@ export class RoamingSessionsService {
     });
     const { answered, untrack } = this.relay.track(sessionId, transport, isJSONRPCRequest(body) ? [body.id] : []);
     await server.connect(transport);
+    let giveUp: NodeJS.Timeout | undefined;
     try {
       await this.serve(transport, req, res);
       // The client may have dropped the stream: the call goes on, and its result is stored for Last-Event-ID.
-      await Promise.race([answered, new Promise((r) => setTimeout(r, this.keepRunningMs).unref())]);
+      // (The timer is cleared once answered: else every request leaves one behind for keepRunningMs.)
+      await Promise.race([answered, new Promise((r) => (giveUp = setTimeout(r, this.keepRunningMs).unref()))]);
     } finally {
+      clearTimeout(giveUp);
       untrack();
       await server.close().catch(() => undefined);
       release();
