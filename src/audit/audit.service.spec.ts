@@ -9,7 +9,7 @@ import { type AuditRow, AuditService, INSERT_FIELDS } from './audit.service';
 
 /** The rows of one of the writer's INSERTs, read back from its literals as the database would convert them. */
 function rowsOf(sql: string): AuditRow[] {
-  const values = [...sql.slice(sql.indexOf(' VALUES ')).matchAll(/NULL|E'((?:[^'\\]|''|\\\\)*)'/g)].map((m) =>
+  const values = [...sql.slice(sql.indexOf(' VALUES ')).matchAll(/NULL|E?'((?:[^'\\]|''|\\\\)*)'/g)].map((m) =>
     m[0] === 'NULL' ? null : m[1].replace(/''|\\\\/g, (pair) => pair[0]),
   );
   const rows: AuditRow[] = [];

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { inputJsonSchema, type ToolCallEvent, type ToolCallListener, type ToolInput, ToolInvoker } from '@portico/mcp-core';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { escapeLiteral } from 'pg';
 import type { Repository } from 'typeorm';
 import { requestContext } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -129,7 +130,7 @@ export class AuditService implements ToolCallListener, OnModuleInit, BeforeAppli
 
   private enqueue(input: AuditEventInput): void {
     const ctx = requestContext.getStore();
-    this.pending.push({
+    this.pending.push(withoutNul({
       eventId: randomUUID(),
       occurredAt: input.occurredAt ?? new Date(),
       kind: input.kind,
@@ -152,7 +153,7 @@ export class AuditService implements ToolCallListener, OnModuleInit, BeforeAppli
       durationMs: input.durationMs ?? null,
       resultBytes: input.resultBytes ?? null,
       detail: input.detail ?? null,
-    });
+    }));
     if (this.pending.length >= MAX_PENDING) {
       // Chain what is queued and put it on disk now.
       this.spill(this.chain(this.pending.splice(0)));
@@ -402,13 +403,37 @@ export class AuditService implements ToolCallListener, OnModuleInit, BeforeAppli
 }
 
 /**
- * A value as an SQL string constant, `NULL` for none: `E'…'` with quotes and
- * backslashes doubled (what libpq's PQescapeLiteral writes), whatever
- * standard_conforming_strings says. INSERT … VALUES converts the constant to
- * its column's type, as it would a text parameter. Dates as ISO 8601.
+ * A value as an SQL string constant, `NULL` for none: pg's `escapeLiteral`
+ * (libpq's PQescapeLiteral rule: quotes doubled, and backslashes doubled in an
+ * `E'…'` constant), whatever standard_conforming_strings says. INSERT … VALUES
+ * converts the constant to its column's type, as it would a text parameter.
+ * Dates as ISO 8601.
  */
 export function sqlLiteral(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
-  const text = value instanceof Date ? value.toISOString() : String(value);
-  return `E'${text.replace(/[\\']/g, (c) => c + c)}'`;
+  return escapeLiteral(value instanceof Date ? value.toISOString() : String(value));
+}
+
+/**
+ * `value` with every NUL character (in strings and object keys, at any depth)
+ * replaced by U+FFFD: PostgreSQL stores no NUL in text or jsonb, and one such
+ * row would fail its whole INSERT, again on every retry. The same value when it
+ * holds none (the usual case: nothing is copied).
+ */
+export function withoutNul<T>(value: T): T {
+  if (typeof value === 'string') return (value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value) as T;
+  if (Array.isArray(value)) {
+    const items = value.map(withoutNul);
+    return (items.some((item, i) => item !== value[i]) ? items : value) as T;
+  }
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    let changed = false;
+    const entries = Object.entries(value).map(([k, v]) => {
+      const [key, item] = [withoutNul(k), withoutNul(v)];
+      if (key !== k || item !== v) changed = true;
+      return [key, item];
+    });
+    return (changed ? Object.fromEntries(entries) : value) as T;
+  }
+  return value;
 }

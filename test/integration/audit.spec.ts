@@ -170,6 +170,27 @@ describe.each(['embedded', 'postgres'] as const)('audit log on %s', (database) =
     expect(await dataSource.query(`SELECT count(*)::int AS n FROM audit_events`)).toEqual([{ n: expect.any(Number) }]);
   });
 
+  it('stores text with NUL characters (which PostgreSQL refuses) with U+FFFD in their place, and the writer goes on', async () => {
+    if (skip) return;
+    const nul = 'before\u0000after';
+    const shown = 'before\uFFFDafter';
+    await portico.app.get(AuditService).recordDurably({
+      kind: 'tool_call',
+      outcome: 'error',
+      tool: 'nul_text',
+      userAgent: nul,
+      errorMessage: nul,
+      arguments: { [nul]: [nul, { nested: nul }] },
+      detail: { note: nul },
+    });
+    await portico.app.get(AuditService).recordDurably({ kind: 'tool_call', outcome: 'ok', tool: 'after_nul_text' });
+    const [row] = await portico.auditRows(`tool = 'nul_text'`);
+    expect(row).toMatchObject({ user_agent: shown, error_message: shown, arguments: { [shown]: [shown, { nested: shown }] }, detail: { note: shown } });
+    expect(await portico.auditRows(`tool = 'after_nul_text'`)).toHaveLength(1);
+    expect(portico.app.get(AuditService).backlog).toMatchObject({ queued: 0, held: 0, journaled: false });
+    expect(await (await admin('/audit/verify')).json()).toMatchObject({ problems: [] });
+  });
+
   it('verifies the chain, keeps it verifiable across retention, and reports an edited row', async () => {
     if (skip) return;
     const verify = async () => (await admin('/audit/verify')).json();
