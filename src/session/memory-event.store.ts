@@ -4,7 +4,32 @@ import { type EventStore, isResponsePriming, splitEventId } from './event-store.
 interface StoredEvent {
   streamId: string;
   seq: number;
-  message: JSONRPCMessage;
+  /**
+   * The message as its JSON text: a tool result kept as the live object
+   * graph the handler returned weighs three to four times its text (about
+   * 800 bytes against 200 for an echo), and a session keeps up to
+   * `maxEvents` of them.
+   */
+  json: string;
+}
+
+/**
+ * `streamId` as one flat string. The SDK names a response stream with
+ * `crypto.randomUUID()`, which Node builds by concatenation: a tree of about
+ * twenty V8 cons strings (some 600 bytes) that every event kept for the
+ * stream would otherwise hold on to. Converting a string to a number
+ * flattens it in place, the cheapest way V8 offers.
+ */
+function flat(value: string): string {
+  void Number(value);
+  return value;
+}
+
+/** One session's events: a ring of at most `maxEvents`, the oldest at `head` once full. */
+interface SessionLog {
+  seq: number;
+  head: number;
+  events: StoredEvent[];
 }
 
 /**
@@ -12,7 +37,7 @@ interface StoredEvent {
  * session (the oldest are dropped first).
  */
 export class MemoryEventStore implements EventStore {
-  private readonly sessions = new Map<string, { seq: number; events: StoredEvent[] }>();
+  private readonly sessions = new Map<string, SessionLog>();
 
   constructor(private readonly maxEvents: number) {}
 
@@ -20,10 +45,15 @@ export class MemoryEventStore implements EventStore {
     // Sequence 0 is before every event: nothing kept.
     if (isResponsePriming(streamId, message)) return `${streamId}/0`;
     let log = this.sessions.get(sessionId);
-    if (!log) this.sessions.set(sessionId, (log = { seq: 0, events: [] }));
+    if (!log) this.sessions.set(sessionId, (log = { seq: 0, head: 0, events: [] }));
     const seq = ++log.seq;
-    log.events.push({ streamId, seq, message });
-    if (log.events.length > this.maxEvents) log.events.splice(0, log.events.length - this.maxEvents);
+    const event: StoredEvent = { streamId: flat(streamId), seq, json: JSON.stringify(message) };
+    if (log.events.length < this.maxEvents) log.events.push(event);
+    else {
+      // Full: the newest takes the oldest's slot (no array shifting on every event).
+      log.events[log.head] = event;
+      log.head = (log.head + 1) % log.events.length;
+    }
     return `${streamId}/${seq}`;
   }
 
@@ -34,9 +64,14 @@ export class MemoryEventStore implements EventStore {
   ): Promise<string> {
     const last = splitEventId(lastEventId);
     if (!last) throw new Error('Invalid Last-Event-ID');
-    for (const event of this.sessions.get(sessionId)?.events ?? []) {
-      if (event.streamId === last.streamId && event.seq > last.seq) {
-        await send(`${event.streamId}/${event.seq}`, event.message);
+    const log = this.sessions.get(sessionId);
+    if (log) {
+      // Oldest first; taken before sending, since events stored meanwhile move the ring.
+      const ordered = [...log.events.slice(log.head), ...log.events.slice(0, log.head)];
+      for (const event of ordered) {
+        if (event.streamId === last.streamId && event.seq > last.seq) {
+          await send(`${event.streamId}/${event.seq}`, JSON.parse(event.json) as JSONRPCMessage);
+        }
       }
     }
     return last.streamId;
