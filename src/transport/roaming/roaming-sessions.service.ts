@@ -299,7 +299,8 @@ export class RoamingSessionsService {
     let gone = false;
     res.once('close', () => (gone = true));
     return {
-      ...plain,
+      storeEvent: (streamId, message) => plain.storeEvent(streamId, message),
+      getStreamIdForEventId: (eventId) => plain.getStreamIdForEventId!(eventId),
       replayEventsAfter: async (lastEventId, { send }) => {
         const deadline = Date.now() + this.keepRunningMs;
         let from = lastEventId;
