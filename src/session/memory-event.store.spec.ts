@@ -103,6 +103,15 @@ describe('MemoryEventStore', () => {
     expect((await replay(small, 's1', 'stream-a/0')).sent).toEqual([['stream-a/4', 4]]);
   });
 
+  it('keeps stream ids with slashes and NULs apart from the sequence and the message', async () => {
+    const odd = 'req/a\0b/c';
+    const first = await store.storeEvent('s1', odd, note(1));
+    await store.storeEvent('s1', odd, note(2));
+
+    expect(first).toBe(`${odd}/1`);
+    expect(await replay(store, 's1', first)).toEqual({ streamId: odd, sent: [[`${odd}/2`, 2]] });
+  });
+
   it.each(['garbage', '', '/1', 'stream-a/not-a-number'])('rejects the Last-Event-ID %p', async (id) => {
     await store.storeEvent('s1', 'stream-a', note(1));
 

@@ -1,35 +1,30 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { type EventStore, isResponsePriming, splitEventId } from './event-store.interface';
 
-interface StoredEvent {
-  streamId: string;
-  seq: number;
-  /**
-   * The message as its JSON text: a tool result kept as the live object
-   * graph the handler returned weighs three to four times its text (about
-   * 800 bytes against 200 for an echo), and a session keeps up to
-   * `maxEvents` of them.
-   */
-  json: string;
+/**
+ * One kept event as one flat string: `<streamId>\0<seq>\0<message JSON>`
+ * (JSON text never holds a raw NUL). A session keeps up to `maxEvents` of
+ * them, so their size is what sustained traffic costs: an echo result kept as
+ * an object, its stream id (Node's `randomUUID` builds it by concatenation, a
+ * tree of some twenty V8 cons strings) and a record took about 800 bytes;
+ * this string takes about 150.
+ */
+function encode(streamId: string, seq: number, message: JSONRPCMessage): string {
+  // `join` makes a flat string (a `+` or template would keep a cons tree).
+  return [streamId, seq, JSON.stringify(message)].join('\0');
 }
 
-/**
- * `streamId` as one flat string. The SDK names a response stream with
- * `crypto.randomUUID()`, which Node builds by concatenation: a tree of about
- * twenty V8 cons strings (some 600 bytes) that every event kept for the
- * stream would otherwise hold on to. Converting a string to a number
- * flattens it in place, the cheapest way V8 offers.
- */
-function flat(value: string): string {
-  void Number(value);
-  return value;
+function decode(event: string): { streamId: string; seq: number; json: string } {
+  const end = event.lastIndexOf('\0');
+  const start = event.lastIndexOf('\0', end - 1);
+  return { streamId: event.slice(0, start), seq: Number(event.slice(start + 1, end)), json: event.slice(end + 1) };
 }
 
 /** One session's events: a ring of at most `maxEvents`, the oldest at `head` once full. */
 interface SessionLog {
   seq: number;
   head: number;
-  events: StoredEvent[];
+  events: string[];
 }
 
 /**
@@ -47,7 +42,7 @@ export class MemoryEventStore implements EventStore {
     let log = this.sessions.get(sessionId);
     if (!log) this.sessions.set(sessionId, (log = { seq: 0, head: 0, events: [] }));
     const seq = ++log.seq;
-    const event: StoredEvent = { streamId: flat(streamId), seq, json: JSON.stringify(message) };
+    const event = encode(streamId, seq, message);
     if (log.events.length < this.maxEvents) log.events.push(event);
     else {
       // Full: the newest takes the oldest's slot (no array shifting on every event).
@@ -68,10 +63,8 @@ export class MemoryEventStore implements EventStore {
     if (log) {
       // Oldest first; taken before sending, since events stored meanwhile move the ring.
       const ordered = [...log.events.slice(log.head), ...log.events.slice(0, log.head)];
-      for (const event of ordered) {
-        if (event.streamId === last.streamId && event.seq > last.seq) {
-          await send(`${event.streamId}/${event.seq}`, JSON.parse(event.json) as JSONRPCMessage);
-        }
+      for (const { streamId, seq, json } of ordered.map(decode)) {
+        if (streamId === last.streamId && seq > last.seq) await send(`${streamId}/${seq}`, JSON.parse(json) as JSONRPCMessage);
       }
     }
     return last.streamId;
