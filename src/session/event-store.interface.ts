@@ -46,11 +46,31 @@ export function splitEventId(eventId: string): { streamId: string; seq: number }
   return { streamId: eventId.slice(0, slash), seq };
 }
 
+/**
+ * The SDK's per-transport EventStore view of one session. A class, so that
+ * an idle session keeps one small object rather than three closures and
+ * their context.
+ */
+class SessionEventStore implements SdkEventStore {
+  constructor(
+    private readonly store: EventStore,
+    private readonly sessionId: string,
+  ) {}
+
+  storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
+    return this.store.storeEvent(this.sessionId, streamId, message);
+  }
+
+  async getStreamIdForEventId(eventId: string): Promise<string | undefined> {
+    return this.store.streamIdOf(eventId);
+  }
+
+  replayEventsAfter(lastEventId: string, { send }: { send: (eventId: string, message: JSONRPCMessage) => Promise<void> }): Promise<string> {
+    return this.store.replayEventsAfter(this.sessionId, lastEventId, send);
+  }
+}
+
 /** The SDK's per-transport EventStore view of one session. */
 export function sessionEventStore(store: EventStore, sessionId: string): SdkEventStore {
-  return {
-    storeEvent: (streamId, message) => store.storeEvent(sessionId, streamId, message),
-    getStreamIdForEventId: async (eventId) => store.streamIdOf(eventId),
-    replayEventsAfter: (lastEventId, { send }) => store.replayEventsAfter(sessionId, lastEventId, send),
-  };
+  return new SessionEventStore(store, sessionId);
 }

@@ -92,6 +92,26 @@ describe('MemoryEventStore', () => {
     expect((await replay(small, 's2', 'stream-a/0')).sent.map(([, n]) => n)).toEqual([50]);
   });
 
+  it('replays a message as it was stored, also after the ring of events has wrapped', async () => {
+    const small = new MemoryEventStore(2);
+    const result: JSONRPCMessage = { jsonrpc: '2.0', id: 7, result: { content: [{ type: 'text', text: 'héllo' }], structuredContent: { n: [1, 2] } } };
+    for (let n = 1; n <= 4; n++) await small.storeEvent('s1', 'stream-a', note(n));
+    const id = await small.storeEvent('s1', 'stream-b', result);
+    const sent: [string, JSONRPCMessage][] = [];
+    await small.replayEventsAfter('s1', 'stream-b/0', async (eventId, message) => void sent.push([eventId, message]));
+    expect(sent).toEqual([[id, result]]);
+    expect((await replay(small, 's1', 'stream-a/0')).sent).toEqual([['stream-a/4', 4]]);
+  });
+
+  it('keeps stream ids with slashes and NULs apart from the sequence and the message', async () => {
+    const odd = 'req/a\0b/c';
+    const first = await store.storeEvent('s1', odd, note(1));
+    await store.storeEvent('s1', odd, note(2));
+
+    expect(first).toBe(`${odd}/1`);
+    expect(await replay(store, 's1', first)).toEqual({ streamId: odd, sent: [[`${odd}/2`, 2]] });
+  });
+
   it.each(['garbage', '', '/1', 'stream-a/not-a-number'])('rejects the Last-Event-ID %p', async (id) => {
     await store.storeEvent('s1', 'stream-a', note(1));
 

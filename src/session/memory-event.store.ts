@@ -1,10 +1,30 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { type EventStore, isResponsePriming, splitEventId } from './event-store.interface';
 
-interface StoredEvent {
-  streamId: string;
+/**
+ * One kept event as one flat string: `<streamId>\0<seq>\0<message JSON>`
+ * (JSON text never holds a raw NUL). A session keeps up to `maxEvents` of
+ * them, so their size is what sustained traffic costs: an echo result kept as
+ * an object, its stream id (Node's `randomUUID` builds it by concatenation, a
+ * tree of some twenty V8 cons strings) and a record took about 800 bytes;
+ * this string takes about 150.
+ */
+function encode(streamId: string, seq: number, message: JSONRPCMessage): string {
+  // `join` makes a flat string (a `+` or template would keep a cons tree).
+  return [streamId, seq, JSON.stringify(message)].join('\0');
+}
+
+function decode(event: string): { streamId: string; seq: number; json: string } {
+  const end = event.lastIndexOf('\0');
+  const start = event.lastIndexOf('\0', end - 1);
+  return { streamId: event.slice(0, start), seq: Number(event.slice(start + 1, end)), json: event.slice(end + 1) };
+}
+
+/** One session's events: a ring of at most `maxEvents`, the oldest at `head` once full. */
+interface SessionLog {
   seq: number;
-  message: JSONRPCMessage;
+  head: number;
+  events: string[];
 }
 
 /**
@@ -12,7 +32,7 @@ interface StoredEvent {
  * session (the oldest are dropped first).
  */
 export class MemoryEventStore implements EventStore {
-  private readonly sessions = new Map<string, { seq: number; events: StoredEvent[] }>();
+  private readonly sessions = new Map<string, SessionLog>();
 
   constructor(private readonly maxEvents: number) {}
 
@@ -20,10 +40,15 @@ export class MemoryEventStore implements EventStore {
     // Sequence 0 is before every event: nothing kept.
     if (isResponsePriming(streamId, message)) return `${streamId}/0`;
     let log = this.sessions.get(sessionId);
-    if (!log) this.sessions.set(sessionId, (log = { seq: 0, events: [] }));
+    if (!log) this.sessions.set(sessionId, (log = { seq: 0, head: 0, events: [] }));
     const seq = ++log.seq;
-    log.events.push({ streamId, seq, message });
-    if (log.events.length > this.maxEvents) log.events.splice(0, log.events.length - this.maxEvents);
+    const event = encode(streamId, seq, message);
+    if (log.events.length < this.maxEvents) log.events.push(event);
+    else {
+      // Full: the newest takes the oldest's slot (no array shifting on every event).
+      log.events[log.head] = event;
+      log.head = (log.head + 1) % log.events.length;
+    }
     return `${streamId}/${seq}`;
   }
 
@@ -34,9 +59,12 @@ export class MemoryEventStore implements EventStore {
   ): Promise<string> {
     const last = splitEventId(lastEventId);
     if (!last) throw new Error('Invalid Last-Event-ID');
-    for (const event of this.sessions.get(sessionId)?.events ?? []) {
-      if (event.streamId === last.streamId && event.seq > last.seq) {
-        await send(`${event.streamId}/${event.seq}`, event.message);
+    const log = this.sessions.get(sessionId);
+    if (log) {
+      // Oldest first; taken before sending, since events stored meanwhile move the ring.
+      const ordered = [...log.events.slice(log.head), ...log.events.slice(0, log.head)];
+      for (const { streamId, seq, json } of ordered.map(decode)) {
+        if (streamId === last.streamId && seq > last.seq) await send(`${streamId}/${seq}`, JSON.parse(json) as JSONRPCMessage);
       }
     }
     return last.streamId;

@@ -3,11 +3,11 @@ import { isInitializeRequest } from '@modelcontextprotocol/server';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { McpServerBuilder, type Principal } from '@portico/mcp-core';
 import type { Request, Response } from 'express';
-import { randomBytes } from 'node:crypto';
 import { JsonRpcCode, sendJsonRpcError } from '../common/json-rpc-error';
 import { currentRequestId } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EVENT_STORE, type EventStore, sessionEventStore } from '../session/event-store.interface';
+import { newSessionId } from '../session/session-id';
 import { describeClient, LiveSessionRegistry } from './live-session.registry';
 import { RoamingSessionsService } from './roaming/roaming-sessions.service';
 
@@ -81,7 +81,7 @@ export class LegacySessionsService {
   }
 
   private async open(req: Request, res: Response, principal: Principal): Promise<void> {
-    const id = randomBytes(24).toString('base64url');
+    const id = newSessionId();
     const server = this.builder.build({ principal, era: 'legacy', sessionId: id, requestId: currentRequestId });
     // Read here, not in the callbacks below: they live as long as the session, and a
     // closure that named `req` would keep the initialize request, its response and

@@ -49,12 +49,12 @@ interface Registration {
 
 interface ServerState {
   options: BuildServerOptions;
-  /** `resource:name`, `prompt:name` registered on this server. */
-  registered: Map<string, Registration>;
+  /** `resource:name`, `prompt:name` registered on this server; created with the first (most servers have none, and an empty Map costs ~180 B). */
+  registered?: Map<string, Registration>;
   /** The tools the principal may call, as {@link McpServerBuilder.toolIds} (a change is announced as `list_changed`). */
   tools?: string;
-  /** Resource URIs the client subscribed to (legacy `resources/subscribe`). */
-  subscriptions: Set<string>;
+  /** Resource URIs the client subscribed to (legacy `resources/subscribe`); created with the first. */
+  subscriptions?: Set<string>;
   /** Tool, resource and prompt handlers running now. */
   running: number;
 }
@@ -78,6 +78,8 @@ export class McpServerBuilder {
   private readonly toolIds = new WeakMap<RegisteredTool, number>();
   private nextToolId = 1;
   private readonly codec: RequestStateCodec<object>;
+  /** What every server is built with: the same for all, so made once (see {@link serverOptions}). */
+  private shared?: { info: ConstructorParameters<typeof McpServer>[0]; options: ConstructorParameters<typeof McpServer>[1] };
 
   constructor(
     private readonly registry: McpRegistry,
@@ -93,11 +95,35 @@ export class McpServerBuilder {
   }
 
   build(options: BuildServerOptions): McpServer {
+    const { info, options: serverOptions } = this.serverOptions();
+    const server = new McpServer(info, serverOptions);
+    const state: ServerState = { options, running: 0 };
+    this.states.set(server, state);
+    this.installToolCall(server, state);
+    this.sync(server);
+    server.server.setRequestHandler('resources/subscribe', (req) => {
+      (state.subscriptions ??= new Set()).add(req.params.uri);
+      return {};
+    });
+    server.server.setRequestHandler('resources/unsubscribe', (req) => {
+      state.subscriptions?.delete(req.params.uri);
+      return {};
+    });
+    return server;
+  }
+
+  /**
+   * The server info and options, made on first use and shared by every
+   * server: a legacy session keeps its server for its whole life, and the
+   * SDK copies what it changes (the capabilities) and only reads the rest.
+   */
+  private serverOptions(): NonNullable<typeof this.shared> {
+    if (this.shared) return this.shared;
     const { name, title, version, instructions } = this.core.server;
     const hint = this.core.listCacheHint ?? { ttlMs: 60_000, cacheScope: 'private' as const };
-    const server = new McpServer(
-      { name, title, version },
-      {
+    return (this.shared = {
+      info: { name, title, version },
+      options: {
         instructions,
         capabilities: {
           tools: { listChanged: true },
@@ -115,20 +141,7 @@ export class McpServerBuilder {
           'resources/templates/list': hint,
         },
       },
-    );
-    const state: ServerState = { options, registered: new Map(), subscriptions: new Set(), running: 0 };
-    this.states.set(server, state);
-    this.installToolCall(server, state);
-    this.sync(server);
-    server.server.setRequestHandler('resources/subscribe', (req) => {
-      this.states.get(server)!.subscriptions.add(req.params.uri);
-      return {};
     });
-    server.server.setRequestHandler('resources/unsubscribe', (req) => {
-      this.states.get(server)!.subscriptions.delete(req.params.uri);
-      return {};
-    });
-    return server;
   }
 
   /**
@@ -164,14 +177,14 @@ export class McpServerBuilder {
       if (allowed(prompt.definition.scopes)) wanted.set(`prompt:${prompt.name}`, { entry: prompt, register: () => this.registerPrompt(server, prompt, state.options) });
     }
     // Removed, or replaced by another entry of the same name: take it off first.
-    for (const [key, registration] of state.registered) {
+    for (const [key, registration] of state.registered ?? []) {
       if (wanted.get(key)?.entry !== registration.entry) {
         registration.remove();
-        state.registered.delete(key);
+        state.registered!.delete(key);
       }
     }
     for (const [key, { entry, register }] of wanted) {
-      if (!state.registered.has(key)) state.registered.set(key, { entry, remove: register() });
+      if (!state.registered?.has(key)) (state.registered ??= new Map()).set(key, { entry, remove: register() });
     }
     this.installLists(server, principal);
   }
@@ -203,7 +216,7 @@ export class McpServerBuilder {
 
   /** Sends `notifications/resources/updated` for `uri` when the session behind `server` subscribed to it. */
   async notifyResourceUpdated(server: McpServer, uri: string): Promise<void> {
-    if (this.states.get(server)?.subscriptions.has(uri) && server.isConnected()) {
+    if (this.states.get(server)?.subscriptions?.has(uri) && server.isConnected()) {
       await server.server.sendResourceUpdated({ uri });
     }
   }

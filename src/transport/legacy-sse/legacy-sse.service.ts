@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
 import { isInitializeRequest } from '@modelcontextprotocol/server';
 import { Inject, Injectable } from '@nestjs/common';
@@ -8,6 +7,7 @@ import { JsonRpcCode, rejectBatch, sendJsonRpcError } from '../../common/json-rp
 import { currentRequestId, rememberTool } from '../../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { MetricsService } from '../../metrics/metrics.service';
+import { newSessionId } from '../../session/session-id';
 import { LiveSessionRegistry } from '../live-session.registry';
 import { keepSseAlive } from './sse-keep-alive';
 
@@ -45,7 +45,7 @@ export class LegacySseService {
   async open(res: Response, principal: Principal): Promise<void> {
     const transport = new SSEServerTransport(this.endpoint, res);
     // The frozen SDK names sessions with randomUUID (122 random bits); Portico's carry 192, like /mcp's.
-    Object.assign(transport, { _sessionId: randomBytes(24).toString('base64url') });
+    Object.assign(transport, { _sessionId: newSessionId() });
     const id = transport.sessionId;
     const server = this.builder.build({ principal, era: 'legacy', sessionId: id, requestId: currentRequestId });
     transport.onclose = () => void this.sessions.forget(id);

@@ -13,13 +13,13 @@ import {
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { hasScopes, McpRegistry, McpServerBuilder, type Principal } from '@portico/mcp-core';
 import type { Request, Response } from 'express';
-import { randomBytes } from 'node:crypto';
 import { AuditService } from '../../audit/audit.service';
 import { JsonRpcCode, sendJsonRpcError } from '../../common/json-rpc-error';
 import { currentRequestId, requestContext } from '../../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { MetricsService } from '../../metrics/metrics.service';
 import { EVENT_STORE, sessionEventStore } from '../../session/event-store.interface';
+import { newSessionId } from '../../session/session-id';
 import { GET_STREAM, type RedisEventStore } from '../../session/redis-event.store';
 import type { RedisSessionStore } from '../../session/redis-session.store';
 import { SESSION_STORE, type SessionRecord } from '../../session/session-store.interface';
@@ -181,7 +181,7 @@ export class RoamingSessionsService {
   }
 
   private async open(req: Request, res: Response, principal: Principal): Promise<void> {
-    const id = randomBytes(24).toString('base64url');
+    const id = newSessionId();
     const now = Date.now();
     const params = (req.body as { params?: Record<string, unknown> }).params ?? {};
     const record: SessionRecord = {
@@ -302,7 +302,8 @@ export class RoamingSessionsService {
     let gone = false;
     res.once('close', () => (gone = true));
     return {
-      ...plain,
+      storeEvent: (streamId, message) => plain.storeEvent(streamId, message),
+      getStreamIdForEventId: (eventId) => plain.getStreamIdForEventId!(eventId),
       replayEventsAfter: async (lastEventId, { send }) => {
         const deadline = Date.now() + this.keepRunningMs;
         let from = lastEventId;
