@@ -1,7 +1,7 @@
 import { type INestApplicationContext, Logger as NestLogger, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
@@ -12,7 +12,7 @@ import { ProtectedResourceService } from './auth/protected-resource.service';
 import { AuthorizationServerService } from './authorization-server/authorization-server.service';
 import { NotFoundFilter } from './common/http-exception.filter';
 import { applyHttpTimeouts } from './common/http-timeouts';
-import { nestLogger } from './common/logger.module';
+import { nestLogger, requestLog } from './common/logger.module';
 import { securityHeaders } from './common/security-headers';
 import { type AppConfig, configSummary } from './config/app-config';
 import { LifecycleService } from './lifecycle/lifecycle.service';
@@ -79,6 +79,7 @@ export async function startPortico(config: AppConfig, modules: ModuleMetadata['i
     statusApp.useLogger(statusApp.get(Logger));
     statusApp.disable('x-powered-by');
     statusApp.use(securityHeaders());
+    statusApp.use(requestLog(PinoLogger.root));
     statusApp.useGlobalFilters(new NotFoundFilter());
     statusApp.get(StatusOpenApi).document = buildStatusOpenApi(statusApp);
     applyHttpTimeouts(statusApp.getHttpServer(), config.http.timeouts);

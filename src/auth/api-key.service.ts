@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Principal } from '@portico/mcp-core';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { QueryFailedError, type Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { ApiKey } from './api-key.entity';
@@ -30,7 +30,7 @@ export function looksLikeApiKey(text: string): boolean {
  * fleet-wide secret to rotate for no gain at this entropy.
  */
 function digest(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest();
+  return hash('sha256', key, 'buffer');
 }
 
 export interface CreatedApiKey {

@@ -28,7 +28,9 @@ import { StaticTokenService } from './static-token.service';
     ApiKeyStrategy,
     BasicStrategy,
     AuthAttemptsService,
-    { provide: APP_GUARD, useClass: AuthGuard },
+    AuthGuard,
+    // Also run by name on /mcp, which is served ahead of Nest's router (transport/http-pipeline.ts).
+    { provide: APP_GUARD, useExisting: AuthGuard },
   ],
   exports: [StaticTokenService, ProtectedResourceService, CredentialsModule, AuthAttemptsService],
 })

@@ -11,17 +11,26 @@ export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpExceptionFilter');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const body = exception.getResponse();
-      const message = withoutQuery(typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? exception.message));
-      sendJsonRpcError(res, status, status >= 500 ? JsonRpcCode.InternalError : JsonRpcCode.ServerError, message);
-      return;
-    }
-    this.logger.error({ err: exception }, 'unhandled error');
-    sendJsonRpcError(res, HttpStatus.INTERNAL_SERVER_ERROR, JsonRpcCode.InternalError, 'Internal server error');
+    sendError(host.switchToHttp().getResponse<Response>(), exception, this.logger);
   }
+}
+
+/**
+ * Answers an error as a JSON-RPC error body: an `HttpException` with its
+ * status and message; anything else is logged with its stack and answered
+ * 500 with a generic message. The MCP app's exception filter, and `/mcp`
+ * (served ahead of Nest's router), answer errors through it.
+ */
+export function sendError(res: Response, exception: unknown, logger: Logger): void {
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const body = exception.getResponse();
+    const message = withoutQuery(typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? exception.message));
+    sendJsonRpcError(res, status, status >= 500 ? JsonRpcCode.InternalError : JsonRpcCode.ServerError, message);
+    return;
+  }
+  logger.error({ err: exception }, 'unhandled error');
+  sendJsonRpcError(res, HttpStatus.INTERNAL_SERVER_ERROR, JsonRpcCode.InternalError, 'Internal server error');
 }
 
 /**

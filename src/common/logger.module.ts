@@ -25,7 +25,7 @@ export function pinoOptions(level: string): pino.LoggerOptions {
     formatters: { level: (label) => ({ level: label }) },
     mixin: () => {
       const ctx = requestContext.getStore();
-      return ctx ? { sessionId: ctx.sessionId, principal: ctx.principalId, tool: ctx.tool } : {};
+      return ctx ? { requestId: ctx.requestId, sessionId: ctx.sessionId, principal: ctx.principalId, tool: ctx.tool } : {};
     },
     redact: {
       paths: ['*.authorization', '*.token', '*.password', '*.headers.authorization', '*.headers.cookie'],
@@ -37,29 +37,51 @@ export function pinoOptions(level: string): pino.LoggerOptions {
 /** stdout belongs to the stdio transport: every log line goes to stderr. */
 export const stderr = () => pino.destination({ fd: 2, sync: true });
 
-/** nestjs-pino settings: request logging where there is HTTP; headers are never logged. */
+/**
+ * nestjs-pino settings: its logger, without its per-request middleware
+ * (pino-http: a child logger and a chain of serialisers per request);
+ * {@link requestLog} logs the requests and the mixin adds the request id.
+ */
 function loggerParams(config: AppConfig): Params {
-  return {
-    pinoHttp: [
-      {
-        ...pinoOptions(config.log.level),
-        genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id: string }).id,
-        quietReqLogger: true,
-        customAttributeKeys: { reqId: 'requestId' },
-        autoLogging: { ignore: (req: IncomingMessage) => /^\/health/.test(req.url ?? '') || req.url === '/' },
-        serializers: {
-          req: (req: { method: string; url: string; headers: Record<string, unknown>; remoteAddress?: string }) => ({
+  return { pinoHttp: [pinoOptions(config.log.level), stderr()], forRoutes: [] };
+}
+
+/** Requests not logged: load balancers' health checks. */
+const UNLOGGED = (url: string) => url.startsWith('/health') || url === '/';
+
+/**
+ * Express middleware logging each request once, at `info`, when its response
+ * is done: "request completed", "request errored" (5xx) or "request aborted"
+ * (the client left first), with the method, the URL (secret-looking query
+ * values redacted), the user agent, `MCP-Protocol-Version`, the status and
+ * the time taken. Headers are never logged. Costs nothing below `info`.
+ */
+export function requestLog(logger: pino.Logger): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
+  return (req, res, next) => {
+    const url = req.url ?? '';
+    if (!logger.isLevelEnabled('info') || UNLOGGED(url)) return next();
+    const started = Date.now();
+    const requestId = requestContext.getStore()?.requestId;
+    res.once('close', () => {
+      const statusCode = res.statusCode;
+      const aborted = req.readableAborted || !res.writableEnded;
+      logger.info(
+        {
+          requestId,
+          req: {
             method: req.method,
-            url: redactUrl(req.url),
-            userAgent: req.headers?.['user-agent'],
-            mcpProtocolVersion: req.headers?.['mcp-protocol-version'],
-            remoteAddress: req.remoteAddress,
-          }),
-          res: (res: ServerResponse & { statusCode: number }) => ({ statusCode: res.statusCode }),
+            url: redactUrl(url),
+            userAgent: req.headers['user-agent'],
+            mcpProtocolVersion: req.headers['mcp-protocol-version'],
+            remoteAddress: req.socket?.remoteAddress,
+          },
+          res: { statusCode },
+          responseTime: Date.now() - started,
         },
-      },
-      stderr(),
-    ],
+        statusCode >= 500 ? 'request errored' : aborted ? 'request aborted' : 'request completed',
+      );
+    });
+    next();
   };
 }
 

@@ -29,7 +29,8 @@ export class ThrottleModule {
           }),
         }),
       ],
-      providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }],
+      // Also run by name on /mcp, which is served ahead of Nest's router (transport/http-pipeline.ts).
+      providers: [RateLimitGuard, { provide: APP_GUARD, useExisting: RateLimitGuard }],
     };
   }
 }

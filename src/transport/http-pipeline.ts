@@ -1,13 +1,21 @@
 import { hostHeaderValidation, originValidation } from '@modelcontextprotocol/express';
-import { Logger } from '@nestjs/common';
+import { type ExecutionContext, ForbiddenException, Logger } from '@nestjs/common';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import type { Principal } from '@portico/mcp-core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { PinoLogger } from 'nestjs-pino';
+import { AuthGuard } from '../auth/auth.guard';
+import { sendError } from '../common/http-exception.filter';
 import { JsonRpcCode, sendJsonRpcError } from '../common/json-rpc-error';
+import { requestLog } from '../common/logger.module';
 import { requestContextMiddleware } from '../common/request-context';
 import { securityHeaders } from '../common/security-headers';
 import { type AppConfig, isLoopback } from '../config/app-config';
 import { LifecycleService } from '../lifecycle/lifecycle.service';
 import { MetricsService } from '../metrics/metrics.service';
+import { RateLimitGuard } from '../throttle/rate-limit.guard';
+import { McpController } from './mcp.controller';
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
@@ -110,31 +118,95 @@ function jsonBody(limit: number) {
   };
 }
 
+/** `X-Portico-Instance` on every response: which instance of a fleet answered. */
+function instanceHeader(id: string): RequestHandler {
+  return (_req, res, next) => {
+    res.setHeader('X-Portico-Instance', id);
+    next();
+  };
+}
+
+/** `/mcp`, as express's router matches it (case-insensitive, an optional trailing slash). */
+const MCP_PATH = /^\/mcp\/?$/i;
+
 /**
- * The express layer in front of Nest's routing, in order: security headers
+ * `/mcp` served from express, ahead of Nest's router and its middleware:
+ * the same global guards (auth, then rate limits: the order their modules
+ * are imported in) run on the request, then {@link McpController}; errors
+ * are answered like the app's exception filter answers them. What this
+ * skips, per call: Nest's middleware and route lookup (every route of the
+ * app is tried in turn), its guard and interceptor consumers, parameter
+ * decorators and exception zone. Other methods fall through to Nest, which
+ * answers 404.
+ */
+function mcpRoute(controller: McpController, guards: { canActivate(context: ExecutionContext): Promise<boolean> }[]): RequestHandler {
+  const logger = new Logger('McpController');
+  const handlers: Record<string, (req: Request, res: Response, principal: Principal) => Promise<void>> = {
+    POST: controller.post,
+    GET: controller.get,
+    HEAD: controller.get,
+    DELETE: controller.delete,
+  };
+  return (req, res, next) => {
+    const handler = handlers[req.method];
+    if (!handler || !MCP_PATH.test(req.path)) return next();
+    const context = new ExecutionContextHost([req, res, next], McpController, handler);
+    void (async () => {
+      for (const guard of guards) if (!(await guard.canActivate(context))) throw new ForbiddenException('Forbidden resource');
+      await handler.call(controller, req, res, (req as Request & { user: Principal }).user);
+    })().catch((e: unknown) => sendError(res, e, logger));
+  };
+}
+
+/**
+ * The express layer of the MCP app, in order: security headers
  * (helmet), the `X-Portico-Instance` header (unless INSTANCE_HEADER is off), request id and
- * async context, request metrics, Host and Origin validation (403),
+ * async context, the request log, request metrics, Host and Origin validation (403),
  * `beforeBody` (handlers that read the raw body themselves: the built-in
- * authorization server), JSON body with a limit (413), then the drain gate
- * (503 while shutting down). Auth and rate limits follow as Nest's global guards.
+ * authorization server), JSON body with a limit (413), the drain gate
+ * (503 while shutting down), then `/mcp` ({@link mcpRoute}). Other routes
+ * go on to Nest, whose global guards run auth and rate limits.
  */
 export function applyHttpPipeline(app: NestExpressApplication, config: AppConfig, beforeBody: RequestHandler[] = []): void {
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
-  app.use(securityHeaders());
-  if (config.instance.header) {
-    const id = config.instance.id;
-    app.use((_req: Request, res: Response, next: NextFunction) => {
-      res.setHeader('X-Portico-Instance', id);
-      next();
-    });
-  }
-  app.use(requestContextMiddleware);
-  app.use(app.get(MetricsService).httpMiddleware());
-  app.use(originFormOnly);
-  app.use(logged('Host', hostHeaderValidation(allowedHostnames(config))));
-  app.use(logged('Origin', originValidation(allowedOriginHostnames(config))));
-  for (const handler of beforeBody) app.use(handler);
-  app.use(jsonBody(config.http.maxBodyBytes));
-  app.use(app.get(LifecycleService).middleware());
+  app.use(
+    inSequence([
+      securityHeaders(),
+      ...(config.instance.header ? [instanceHeader(config.instance.id)] : []),
+      requestContextMiddleware,
+      requestLog(PinoLogger.root),
+      app.get(MetricsService).httpMiddleware(),
+      originFormOnly,
+      logged('Host', hostHeaderValidation(allowedHostnames(config))),
+      logged('Origin', originValidation(allowedOriginHostnames(config))),
+      ...beforeBody,
+      jsonBody(config.http.maxBodyBytes),
+      app.get(LifecycleService).middleware(),
+      mcpRoute(app.get(McpController), [app.get(AuthGuard), app.get(RateLimitGuard)]),
+    ]),
+  );
+}
+
+/**
+ * Runs `handlers` one after the other as a single express middleware, as
+ * express would (an error passed to `next`, thrown, or a rejected promise goes
+ * to express's error handling): express's router costs a few microseconds per
+ * layer on every request, so the pipeline is one layer.
+ */
+function inSequence(handlers: RequestHandler[]): RequestHandler {
+  return (req, res, done) => {
+    let i = 0;
+    const next = (err?: unknown) => {
+      const handler = handlers[i++];
+      if (err || !handler) return done(err);
+      try {
+        const result: unknown = handler(req, res, next);
+        if (result instanceof Promise) result.catch((e: unknown) => done(e ?? new Error('Rejected promise')));
+      } catch (e) {
+        done(e);
+      }
+    };
+    next();
+  };
 }

@@ -1,7 +1,6 @@
-import { Controller, Delete, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Principal } from '@portico/mcp-core';
 import type { Request, Response } from 'express';
-import { CurrentPrincipal } from '../auth/current-principal.decorator';
 import { ProtectedResourceService } from '../auth/protected-resource.service';
 import { JsonRpcCode, rejectBatch, sendJsonRpcError } from '../common/json-rpc-error';
 import { rememberTool } from '../common/request-context';
@@ -19,8 +18,11 @@ import { StreamLimiter } from './stream-limiter.service';
  * (2026-07-28) traffic goes to the stateless handler, legacy traffic to the
  * sessions. GET and DELETE exist only in the legacy era. An OAuth caller
  * short of a tool's scopes gets 403 `insufficient_scope` first, in either era.
+ *
+ * Not routed by Nest: `applyHttpPipeline` mounts `/mcp` on express ahead of
+ * Nest's router (see `mcpRoute` there), after the app's guards (auth, then rate limits).
  */
-@Controller('mcp')
+@Injectable()
 export class McpController {
   private readonly logger = new Logger('McpController');
 
@@ -34,8 +36,7 @@ export class McpController {
     private readonly streams: StreamLimiter,
   ) {}
 
-  @Post()
-  async post(@Req() req: Request, @Res() res: Response, @CurrentPrincipal() principal: Principal): Promise<void> {
+  async post(req: Request, res: Response, principal: Principal): Promise<void> {
     if (rejectBatch(req, res)) return;
     if (this.refuseInsufficientScope(req, res, principal)) return;
     if (this.config.mcp.clientQuirks) await this.tolerateQuirks(req);
@@ -48,15 +49,13 @@ export class McpController {
     else await this.modern.handle(req, res, principal);
   }
 
-  @Get()
-  async get(@Req() req: Request, @Res() res: Response, @CurrentPrincipal() principal: Principal): Promise<void> {
+  async get(req: Request, res: Response, principal: Principal): Promise<void> {
     if (this.config.mcp.clientQuirks) await this.tolerateQuirks(req);
     if (!this.streams.admit('mcp_get', principal, res)) return;
     await this.legacy.other(req, res, principal);
   }
 
-  @Delete()
-  async delete(@Req() req: Request, @Res() res: Response, @CurrentPrincipal() principal: Principal): Promise<void> {
+  async delete(req: Request, res: Response, principal: Principal): Promise<void> {
     if (this.config.mcp.clientQuirks) await this.tolerateQuirks(req);
     await this.legacy.other(req, res, principal);
   }

@@ -22,8 +22,9 @@ export class TransportModule {
     return {
       module: TransportModule,
       imports: [AuthModule],
-      controllers: [McpController, ...(config.legacySse.enabled ? [LegacySseController] : [])],
+      controllers: config.legacySse.enabled ? [LegacySseController] : [],
       providers: [
+        McpController,
         ModernHandlerService,
         LiveSessionRegistry,
         LegacySessionsService,

@@ -1,6 +1,6 @@
 import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import type { Principal } from '@portico/mcp-core';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { AuditService } from '../../audit/audit.service';
 import { OAuthTokenError, OAuthTokenVerifier } from './oauth-token.verifier';
 
@@ -64,7 +64,7 @@ export class OAuthAuthenticationService {
   }
 
   private firstSight(token: string, expiresAt: number): boolean {
-    const key = createHash('sha256').update(token).digest('base64url');
+    const key = hash('sha256', token, 'base64url');
     if (this.seen.has(key)) return false;
     if (this.seen.size >= MAX_REMEMBERED) {
       const now = Date.now();

@@ -11,7 +11,7 @@ import {
   jwtVerify,
 } from 'jose';
 import type { Principal } from '@portico/mcp-core';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { APP_CONFIG, type AppConfig, type OAuthResourceServerConfig } from '../../config/app-config';
 import { ProtectedResourceService } from '../protected-resource.service';
 import { LOCAL_ISSUER, type LocalIssuer } from './local-issuer';
@@ -148,7 +148,7 @@ export class OAuthTokenVerifier {
    * IdP withdraws stops a token already seen within that time.
    */
   async verify(token: string): Promise<VerifiedAccessToken> {
-    const key = createHash('sha256').update(token).digest('base64url');
+    const key = hash('sha256', token, 'base64url');
     const seen = this.verified.get(key);
     // A revoked grant falls through to the full check, which refuses it with every fact.
     if (seen && seen.until > Date.now() && (seen.grantId === undefined || (await this.local!.grantActive(seen.grantId)))) return seen.verified;
