@@ -50,6 +50,19 @@ const TOLD: Partial<Record<AuthFailureReason, string>> = {
  * two challenges: Bearer, pointing at the protected-resource metadata (RFC
  * 9728) so OAuth clients can discover the authorization server, then Basic.
  */
+/**
+ * A bearer token sent as `access_token` in the query string (any encoding of
+ * the name) or the body: RFC 6750 allows both and passport-http-bearer reads
+ * both, but MCP requires the Authorization header (URLs end up in logs and
+ * proxies' histories). Refused, never tried.
+ */
+function tokenOutsideHeader(req: Request): boolean {
+  const q = req.originalUrl.indexOf('?');
+  if (q >= 0 && new URLSearchParams(req.originalUrl.slice(q + 1)).has('access_token')) return true;
+  const body: unknown = req.body;
+  return typeof body === 'object' && body !== null && Object.hasOwn(body, 'access_token');
+}
+
 @Injectable()
 export class AuthGuard extends PassportAuthGuard(['bearer', 'api-key', 'basic']) {
   constructor(
@@ -71,10 +84,10 @@ export class AuthGuard extends PassportAuthGuard(['bearer', 'api-key', 'basic'])
       remember(ANONYMOUS);
       return true;
     }
-    if (/[?&]access_token=/.test(req.originalUrl)) {
+    if (tokenOutsideHeader(req)) {
       this.metrics.authFailure('bearer');
       this.challenge(res, 'invalid_request');
-      throw new UnauthorizedException('Send the token in the Authorization header, never in the query string');
+      throw new UnauthorizedException('Send the token in the Authorization header, never in the query string or the body');
     }
 
     const basic = parseBasic(req.headers.authorization);

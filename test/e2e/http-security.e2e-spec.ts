@@ -74,8 +74,14 @@ describe('/mcp HTTP edge', () => {
       expect(await res.text()).not.toContain('not-a-real-token-at-all');
     });
 
-    it('refuses a token in the query string', async () => {
-      const res = await fetch(`${url}?access_token=${TOKENS.alice}`, { method: 'POST', headers: ACCEPT, body: JSON.stringify(initialize) });
+    it('refuses a token in the query string, however its name is encoded, or in the body', async () => {
+      for (const query of [`?access_token=${TOKENS.alice}`, `?x=1&%61ccess_token=${TOKENS.alice}`, `?access%5Ftoken=${TOKENS.alice}`]) {
+        const res = await fetch(`${url}${query}`, { method: 'POST', headers: ACCEPT, body: JSON.stringify(initialize) });
+        expect([query, res.status]).toEqual([query, 401]);
+        expect(res.headers.get('www-authenticate')).toContain('invalid_request');
+      }
+      // RFC 6750 also allows a body parameter (passport-http-bearer reads it); MCP clients send the header only.
+      const res = await fetch(url, { method: 'POST', headers: ACCEPT, body: JSON.stringify({ ...initialize, access_token: TOKENS.alice }) });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toContain('invalid_request');
     });
