@@ -1,4 +1,4 @@
-import { toNodeHandler, type NodeMcpRequestHandler } from '@modelcontextprotocol/node';
+import { toNodeHandler } from '@modelcontextprotocol/node';
 import { type AuthInfo, createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { McpRegistry, McpServerBuilder, type Principal, type RegistryKind } from '@portico/mcp-core';
@@ -8,6 +8,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { RedisService } from '../redis/redis.service';
 import { ModernServerPool } from './modern-server.pool';
+import { type ParsedBodyNodeHandler, toParsedBodyNodeHandler } from './node-fetch.adapter';
 import { RedisServerEventBus } from './redis-server-event.bus';
 
 /**
@@ -23,7 +24,7 @@ import { RedisServerEventBus } from './redis-server-event.bus';
 export class ModernHandlerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('ModernHandler');
   private readonly handler: McpHttpHandler;
-  private readonly node: NodeMcpRequestHandler;
+  private readonly node: ParsedBodyNodeHandler;
   private stopListening?: () => void;
   private listenStreams = 0;
   private readonly bus?: RedisServerEventBus;
@@ -47,7 +48,7 @@ export class ModernHandlerService implements OnApplicationBootstrap, OnApplicati
         onerror: (e) => this.logger.debug({ err: e }, 'modern request rejected'),
       },
     );
-    this.node = toNodeHandler(this.handler, { maxRequestBodySize: config.http.maxBodyBytes });
+    this.node = toParsedBodyNodeHandler(this.handler, toNodeHandler(this.handler, { maxRequestBodySize: config.http.maxBodyBytes }));
   }
 
   /** After boot: the tools registered while booting are no change for anyone listening. */

@@ -6,9 +6,15 @@ const MAX_IDLE_PER_SCOPES = 32;
 /** Scope sets with idle servers; the least recently used set goes first. */
 const MAX_SCOPE_SETS = 64;
 
+/** Keys already computed, per scopes array (a principal's scopes do not change; cached principals share theirs). */
+const scopeKeys = new WeakMap<readonly string[], string>();
+
 /** What a server offers depends on the principal's scopes only: servers are shared by principals with the same set. */
 export function scopeKey(scopes: readonly string[]): string {
-  return [...new Set(scopes)].sort().join(' ');
+  if (scopes.length <= 1) return scopes[0] ?? '';
+  let key = scopeKeys.get(scopes);
+  if (key === undefined) scopeKeys.set(scopes, (key = [...new Set(scopes)].sort().join(' ')));
+  return key;
 }
 
 /**

@@ -77,6 +77,8 @@ export class McpServerBuilder {
   /** A short id per registry tool entry, for {@link ServerState.tools}. */
   private readonly toolIds = new WeakMap<RegisteredTool, number>();
   private nextToolId = 1;
+  /** Per JSON input schema: whether it declares SEP-2243 `x-mcp-header` parameters. */
+  private readonly headerDeclarations = new WeakMap<object, boolean>();
   private readonly codec: RequestStateCodec<object>;
   /** What every server is built with: the same for all, so made once (see {@link serverOptions}). */
   private shared?: { info: ConstructorParameters<typeof McpServer>[0]; options: ConstructorParameters<typeof McpServer>[1] };
@@ -240,9 +242,12 @@ export class McpServerBuilder {
     // `x-mcp-header` declarations before dispatch, reading the schema through this @internal hook,
     // which answers from the SDK's own registrations (Portico makes none). The conformance
     // suite's http-custom-header-server-validation scenario fails if this stops being consulted.
+    // A schema without any `x-mcp-header` key has nothing to check: answering undefined spares the SDK's walk over it per request.
     (server as unknown as { toolInputSchemaJson(name: string): unknown }).toolInputSchemaJson = (name) => {
       const tool = usable(name);
-      return tool && this.jsonSchema(tool.definition.input, 'input');
+      if (!tool) return undefined;
+      const schema = this.jsonSchema(tool.definition.input, 'input');
+      return this.declaresHeaders(schema) ? schema : undefined;
     };
     server.server.setRequestHandler('tools/call', async (request, ctx) => {
       const { name } = request.params;
@@ -263,6 +268,13 @@ export class McpServerBuilder {
         return { content: [{ type: 'text' as const, text: error instanceof Error ? error.message : String(error) }], isError: true };
       }
     });
+  }
+
+  /** Whether a tool's JSON input schema has an `x-mcp-header` key anywhere (SEP-2243); computed once per schema. */
+  private declaresHeaders(schema: object): boolean {
+    let declares = this.headerDeclarations.get(schema);
+    if (declares === undefined) this.headerDeclarations.set(schema, (declares = JSON.stringify(schema).includes('"x-mcp-header"')));
+    return declares;
   }
 
   /** The registry tools `principal` may use, as a string of entry ids (changes when one is added, removed or replaced). */

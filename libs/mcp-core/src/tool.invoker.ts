@@ -160,13 +160,17 @@ export class ToolInvoker {
     if (ctx.signal.aborted) cancel();
     else ctx.signal.addEventListener('abort', cancel, { once: true });
     let onAbort: (() => void) | undefined;
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(signal.reason);
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
-    });
     try {
-      const value = await Promise.race([tool.handler(parsed.data, { ...ctx, signal }), aborted]);
+      // The handler's value, or the abort reason as soon as the signal aborts (a handler that ignores its
+      // signal is not waited for). One promise per call where Promise.race with an abort promise took four.
+      const value = await new Promise<unknown>((resolve, reject) => {
+        const returned = tool.handler(parsed.data, { ...ctx, signal });
+        if (!isThenable(returned)) return resolve(returned);
+        onAbort = () => reject(signal.reason);
+        if (signal.aborted) return onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        returned.then(resolve, reject);
+      });
       if (isInputRequiredResult(value)) return { outcome: 'input_required', result: value };
       return { outcome: 'ok', result: this.shape(tool, value) };
     } catch (e) {
@@ -186,7 +190,6 @@ export class ToolInvoker {
       clearTimeout(timer);
       ctx.signal.removeEventListener('abort', cancel);
       if (onAbort) signal.removeEventListener('abort', onAbort);
-      aborted.catch(() => undefined);
     }
   }
 
@@ -218,6 +221,10 @@ function parseInput(schema: ToolInput, args: unknown): { success: true; data: un
   if (result instanceof Promise) throw new Error('asynchronous input schemas are not supported');
   if (!result.issues) return { success: true, data: result.value };
   return { success: false, message: result.issues.map((i) => `✖ ${i.message}`).join('\n') };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
 function errorResult(message: string): CallToolResult {
