@@ -428,10 +428,10 @@ export function withoutNul<T>(value: T): T {
   }
   if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     let changed = false;
-    const entries = Object.entries(value).map(([k, v]) => {
-      const [key, item] = [withoutNul(k), withoutNul(v)];
-      if (key !== k || item !== v) changed = true;
-      return [key, item];
+    const entries = Object.entries(value).map(([name, item]) => {
+      const [cleanName, cleanItem] = [withoutNul(name), withoutNul(item)];
+      if (cleanName !== name || cleanItem !== item) changed = true;
+      return [cleanName, cleanItem];
     });
     return (changed ? Object.fromEntries(entries) : value) as T;
   }

@@ -1,5 +1,6 @@
 import { ROOT } from '../support/process';
 import { appSources, type Finding, timingUnsafeComparisons, weakRandomness } from './source-checks';
+import { SESSION_ID_BYTES } from '../../src/session/session-id';
 
 /**
  * Comparisons the constant-time check flags that are not secret checks, each
@@ -41,6 +42,9 @@ describe('source checks: constant-time secret comparisons, CSPRNG ids', () => {
     // Both session kinds are covered by the check: /mcp (and its roaming variant) and HTTP+SSE.
     const generators = sources.filter(([, text]) => /sessionIdGenerator:\s*\(\)\s*=>|_sessionId:/.test(text)).map(([f]) => f);
     expect(generators).toEqual(expect.arrayContaining(['src/transport/legacy-sessions.service.ts', 'src/transport/legacy-sse/legacy-sse.service.ts']));
+    // …and the id source they share draws that many bytes from randomBytes for each id.
+    expect(SESSION_ID_BYTES).toBeGreaterThanOrEqual(16);
+    expect(sources.find(([f]) => f === 'src/session/session-id.ts')?.[1]).toMatch(/return randomBytes\(SESSION_ID_BYTES\)\.toString\('base64url'\);/);
   });
 
   describe('the checks can fail (fixtures)', () => {

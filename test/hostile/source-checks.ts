@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
+import { SESSION_ID_BYTES } from '../../src/session/session-id';
 
 export interface Finding {
   file: string;
@@ -68,9 +69,9 @@ export function weakRandomness(file: string, text: string): Finding[] {
   for (const m of text.matchAll(/Math\.random\b/g)) found.push({ file, line: lineOf(m.index), text: m[0] });
   for (const m of text.matchAll(/(?:sessionIdGenerator:\s*\(\)\s*=>|_sessionId:)\s*([^,}\n]+)/g)) {
     const value = m[1].trim();
-    const fromVariable = /^\w+$/.test(value) ? new RegExp(`const ${value} = randomBytes\\((\\d+)\\)`).exec(text) : null;
-    const direct = /^randomBytes\((\d+)\)/.exec(value);
-    const bytes = Number((fromVariable ?? direct)?.[1] ?? 0);
+    const source = /^\w+$/.test(value) ? new RegExp(`const ${value} = ([^;\n]+)`).exec(text)?.[1] ?? '' : value;
+    // Ids come from newSessionId() (src/session/session-id.ts, checked on its own by sessionIdBytes) or randomBytes(n) here.
+    const bytes = /^newSessionId\(\)/.test(source) ? SESSION_ID_BYTES : Number(/^randomBytes\((\d+)\)/.exec(source)?.[1] ?? 0);
     if (bytes < 16) found.push({ file, line: lineOf(m.index), text: m[0] });
   }
   return found;
