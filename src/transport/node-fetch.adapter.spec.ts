@@ -64,6 +64,53 @@ describe('toParsedBodyNodeHandler', () => {
     }
   });
 
+  it('writes an SSE stream that ends at once in one piece, with its length', async () => {
+    const events = 'id: 1\ndata: \n\nevent: message\ndata: {}\n\n';
+    const s = await serve(async () => {
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('id: 1\ndata: \n\n'));
+          setImmediate(() => {
+            controller.enqueue(new TextEncoder().encode('event: message\ndata: {}\n\n'));
+            controller.close();
+          });
+        },
+      });
+      return new Response(stream, { headers: { 'content-type': 'text/event-stream' } });
+    }, body);
+    try {
+      const res = await fetch(s.url, { method: 'POST', body: '{}' });
+      expect(res.headers.get('content-length')).toBe(String(events.length));
+      expect(res.headers.get('transfer-encoding')).toBeNull();
+      expect(await res.text()).toBe(events);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('serves a GET without a body itself: the headers of a quiet SSE stream arrive, and the stream is cancelled when the client leaves', async () => {
+    let cancelled!: () => void;
+    const gone = new Promise<void>((resolve) => (cancelled = resolve));
+    let method: string | undefined;
+    const s = await serve(async (request) => {
+      method = request.method;
+      const stream = new ReadableStream<Uint8Array>({ cancel: () => cancelled() });
+      return new Response(stream, { headers: { 'content-type': 'text/event-stream' } });
+    }, undefined);
+    try {
+      const req = httpRequest(s.url, { method: 'GET' });
+      req.on('error', () => undefined);
+      const res = await new Promise<import('node:http').IncomingMessage>((resolve) => req.on('response', resolve).end());
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('text/event-stream');
+      expect(method).toBe('GET');
+      req.destroy();
+      await expect(gone).resolves.toBeUndefined();
+    } finally {
+      await s.close();
+    }
+  });
+
   it("aborts the request's signal when the client goes away before the answer", async () => {
     let aborted!: Promise<void>;
     let started!: () => void;
