@@ -92,7 +92,7 @@ export class LegacySessionsService {
       const handler = { fetch: (request: globalThis.Request, options?: WebHandlerOptions) => transport.handleRequest(request, options) };
       return toNodeHandler(handler, { maxRequestBodySize: this.config.http.maxBodyBytes })(req, res, parsedBody);
     }
-    return serveWebHandler(transport, req, res, parsedBody);
+    return serveWebHandler(transport, req, res, parsedBody, { requestView: true });
   }
 
   private async open(req: Request, res: Response, principal: Principal): Promise<void> {

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo, McpHttpHandler } from '@modelcontextprotocol/server';
 
 /** The (req, res, parsedBody) handler this adapter returns, as the SDK's `toNodeHandler` does. */
@@ -25,6 +25,70 @@ export interface WebHandlerOptions {
 /** A web-standard MCP handler: a session transport (`WebStandardStreamableHTTPServerTransport`), or `McpHttpHandler.fetch` wrapped. */
 export interface WebHandler {
   handleRequest(request: Request, options: WebHandlerOptions): Promise<Response>;
+}
+
+/** How {@link serveWebHandler} serves an exchange. */
+export interface ServeOptions {
+  /** Sees the status before the body is written. */
+  answered?: (status: number) => void;
+  /**
+   * Hand the handler a {@link NodeRequestView} instead of a web `Request`:
+   * for the SDK's session transport (`WebStandardStreamableHTTPServerTransport`),
+   * which reads only `method` and `headers.get()`.
+   */
+  requestView?: boolean;
+}
+
+/** The request as a web `Request`, its headers copied, its signal the given one. */
+function webRequest(req: IncomingMessage, signal: AbortSignal): Request {
+  const headers = new Headers();
+  for (const name in req.headers) {
+    const value = req.headers[name];
+    if (value === undefined || name.startsWith(':')) continue;
+    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+    else headers.set(name, value);
+  }
+  const host = req.headers.host ?? 'localhost';
+  return requestWithSignal(`http://${host}${req.url ?? '/'}`, { method: req.method ?? 'POST', headers }, signal);
+}
+
+/**
+ * What the SDK's session transport reads of a request (`method`,
+ * `headers.get()`), over the Node request, without copying it: a web
+ * `Request` costs a headers list, a URL and an abort signal of its own
+ * (undici makes one in every constructor). The SDK also hands the request
+ * to handlers as `ctx.http.req`; Portico's tool context does not pass it on.
+ */
+export class NodeRequestView {
+  readonly method: string;
+  readonly headers: NodeHeadersView;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    readonly signal: AbortSignal,
+  ) {
+    this.method = req.method ?? 'POST';
+    this.headers = new NodeHeadersView(req.headers);
+  }
+
+  get url(): string {
+    return `http://${this.req.headers.host ?? 'localhost'}${this.req.url ?? '/'}`;
+  }
+}
+
+/** `Headers.get()` and `has()` over Node's parsed headers (names already lower case). */
+class NodeHeadersView {
+  constructor(private readonly raw: IncomingHttpHeaders) {}
+
+  get(name: string): string | null {
+    const value = this.raw[name.toLowerCase()];
+    if (value === undefined) return null;
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  has(name: string): boolean {
+    return this.raw[name.toLowerCase()] !== undefined;
+  }
 }
 
 /**
@@ -56,7 +120,6 @@ export function needsFallback(req: IncomingMessage, parsedBody: unknown): boolea
  *   chunk; an SSE stream is piped as it comes, honouring backpressure, its
  *   headers sent at the end of the tick even before a first event (clients
  *   wait for them), and cancelled when the client leaves.
- * `answered` sees the status before the body is written.
  * Call it only for requests with a parsed body or without a body (see {@link needsFallback}).
  */
 export async function serveWebHandler(
@@ -64,7 +127,7 @@ export async function serveWebHandler(
   req: IncomingMessage & { auth?: AuthInfo },
   res: ServerResponse,
   parsedBody: unknown,
-  answered?: (status: number) => void,
+  { answered, requestView = false }: ServeOptions = {},
 ): Promise<void> {
   let finished = false;
   const abort = new AbortController();
@@ -74,15 +137,7 @@ export async function serveWebHandler(
   if (res.destroyed) abort.abort();
   let response: Response;
   try {
-    const headers = new Headers();
-    for (const name in req.headers) {
-      const value = req.headers[name];
-      if (value === undefined || name.startsWith(':')) continue;
-      if (Array.isArray(value)) for (const item of value) headers.append(name, item);
-      else headers.set(name, value);
-    }
-    const host = req.headers.host ?? 'localhost';
-    const request = requestWithSignal(`http://${host}${req.url ?? '/'}`, { method: req.method ?? 'POST', headers }, abort.signal);
+    const request = requestView ? (new NodeRequestView(req, abort.signal) as unknown as Request) : webRequest(req, abort.signal);
     const options: WebHandlerOptions = { parsedBody };
     if (req.auth !== undefined) options.authInfo = req.auth;
     response = await handler.handleRequest(request, options);
