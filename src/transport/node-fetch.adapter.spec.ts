@@ -1,7 +1,7 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { McpHttpHandler } from '@modelcontextprotocol/server';
-import { type ParsedBodyNodeHandler, toParsedBodyNodeHandler } from './node-fetch.adapter';
+import { NodeRequestView, type ParsedBodyNodeHandler, toParsedBodyNodeHandler } from './node-fetch.adapter';
 
 /** A node:http server that hands every request to the adapter with `parsed` as its parsed body. */
 async function serve(fetch: McpHttpHandler['fetch'], parsed: unknown, fallback: ParsedBodyNodeHandler = async (_req, res) => void res.writeHead(418).end()) {
@@ -153,5 +153,22 @@ describe('toParsedBodyNodeHandler', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe('NodeRequestView', () => {
+  it("reads the Node request's method, URL and headers as a web Request would", () => {
+    const signal = new AbortController().signal;
+    const view = new NodeRequestView(
+      { method: 'GET', url: '/mcp?x=1', headers: { host: 'example.test', 'mcp-session-id': 'abc', 'x-many': ['a', 'b'] } } as never,
+      signal,
+    );
+    expect(view.method).toBe('GET');
+    expect(view.url).toBe('http://example.test/mcp?x=1');
+    expect(view.signal).toBe(signal);
+    expect(view.headers.get('Mcp-Session-Id')).toBe('abc');
+    expect(view.headers.get('x-many')).toBe('a, b');
+    expect(view.headers.get('last-event-id')).toBeNull();
+    expect(view.headers.has('HOST')).toBe(true);
   });
 });
