@@ -1,5 +1,5 @@
-import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
-import { isInitializeRequest } from '@modelcontextprotocol/server';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import { isInitializeRequest, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { McpServerBuilder, type Principal } from '@portico/mcp-core';
 import type { Request, Response } from 'express';
@@ -8,7 +8,8 @@ import { currentRequestId } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EVENT_STORE, type EventStore, sessionEventStore } from '../session/event-store.interface';
 import { newSessionId } from '../session/session-id';
-import { describeClient, LiveSessionRegistry } from './live-session.registry';
+import { describeClient, type LiveSession, LiveSessionRegistry } from './live-session.registry';
+import { needsFallback, serveWebHandler, type WebHandlerOptions } from './node-fetch.adapter';
 import { RoamingSessionsService } from './roaming/roaming-sessions.service';
 
 /** Sessions whose negotiated version is remembered for the client-quirk check (it never changes). */
@@ -45,7 +46,7 @@ export class LegacySessionsService {
       return this.open(req, res, principal);
     }
     const session = await this.resolve(sessionId, principal, res);
-    if (session) await session.transport.handleRequest(req, res, req.body);
+    if (session) await this.serve(session.transport, req, res, req.body);
   }
 
   /** GET (standalone SSE stream, or resumption with Last-Event-ID) and DELETE. */
@@ -56,7 +57,7 @@ export class LegacySessionsService {
     }
     if (this.roaming) return req.method === 'GET' ? this.roaming.get(req, res, principal, sessionId) : this.roaming.delete(req, res, principal, sessionId);
     const session = await this.resolve(sessionId, principal, res);
-    if (session) await session.transport.handleRequest(req, res);
+    if (session) await this.serve(session.transport, req, res, undefined);
   }
 
   /** The protocol version a session negotiated (read for client-quirk tolerance); remembered, since it never changes. */
@@ -76,8 +77,22 @@ export class LegacySessionsService {
     return typeof value === 'string' && value !== '' ? value : undefined;
   }
 
-  private resolve(id: string, principal: Principal, res: Response) {
-    return this.sessions.resolve<NodeStreamableHTTPServerTransport>('streamable-http', id, principal, res);
+  private resolve(id: string, principal: Principal, res: Response): Promise<LiveSession<WebStandardStreamableHTTPServerTransport> | undefined> {
+    return this.sessions.resolve<WebStandardStreamableHTTPServerTransport>('streamable-http', id, principal, res);
+  }
+
+  /**
+   * One exchange of a session, through our adapter (see {@link serveWebHandler}):
+   * the SDK's `NodeStreamableHTTPServerTransport` built a hono listener per
+   * request and serialized the parsed body again into a stream. A POST whose
+   * body was not parsed (not JSON) still goes through the SDK's own adapter.
+   */
+  private serve(transport: WebStandardStreamableHTTPServerTransport, req: Request, res: Response, parsedBody: unknown): Promise<void> {
+    if (needsFallback(req, parsedBody)) {
+      const handler = { fetch: (request: globalThis.Request, options?: WebHandlerOptions) => transport.handleRequest(request, options) };
+      return toNodeHandler(handler, { maxRequestBodySize: this.config.http.maxBodyBytes })(req, res, parsedBody);
+    }
+    return serveWebHandler(transport, req, res, parsedBody, { requestView: true });
   }
 
   private async open(req: Request, res: Response, principal: Principal): Promise<void> {
@@ -88,7 +103,7 @@ export class LegacySessionsService {
     // their loggers alive with it (about a third of an idle session's heap).
     const client = describeClient(req.body);
     let deleted = false;
-    const transport = new NodeStreamableHTTPServerTransport({
+    const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
       eventStore: sessionEventStore(this.events, id),
       maxRequestBodySize: this.config.http.maxBodyBytes,
@@ -107,6 +122,6 @@ export class LegacySessionsService {
     });
     transport.onclose = () => void this.sessions.forget(id, deleted ? 'deleted' : 'closed');
     await server.connect(transport);
-    await transport.handleRequest(req, res, req.body);
+    await this.serve(transport, req, res, req.body);
   }
 }

@@ -1,7 +1,7 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { McpHttpHandler } from '@modelcontextprotocol/server';
-import { type ParsedBodyNodeHandler, toParsedBodyNodeHandler } from './node-fetch.adapter';
+import { NodeRequestView, type ParsedBodyNodeHandler, toParsedBodyNodeHandler } from './node-fetch.adapter';
 
 /** A node:http server that hands every request to the adapter with `parsed` as its parsed body. */
 async function serve(fetch: McpHttpHandler['fetch'], parsed: unknown, fallback: ParsedBodyNodeHandler = async (_req, res) => void res.writeHead(418).end()) {
@@ -64,6 +64,53 @@ describe('toParsedBodyNodeHandler', () => {
     }
   });
 
+  it('writes an SSE stream that ends at once in one piece, with its length', async () => {
+    const events = 'id: 1\ndata: \n\nevent: message\ndata: {}\n\n';
+    const s = await serve(async () => {
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('id: 1\ndata: \n\n'));
+          setImmediate(() => {
+            controller.enqueue(new TextEncoder().encode('event: message\ndata: {}\n\n'));
+            controller.close();
+          });
+        },
+      });
+      return new Response(stream, { headers: { 'content-type': 'text/event-stream' } });
+    }, body);
+    try {
+      const res = await fetch(s.url, { method: 'POST', body: '{}' });
+      expect(res.headers.get('content-length')).toBe(String(events.length));
+      expect(res.headers.get('transfer-encoding')).toBeNull();
+      expect(await res.text()).toBe(events);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('serves a GET without a body itself: the headers of a quiet SSE stream arrive, and the stream is cancelled when the client leaves', async () => {
+    let cancelled!: () => void;
+    const gone = new Promise<void>((resolve) => (cancelled = resolve));
+    let method: string | undefined;
+    const s = await serve(async (request) => {
+      method = request.method;
+      const stream = new ReadableStream<Uint8Array>({ cancel: () => cancelled() });
+      return new Response(stream, { headers: { 'content-type': 'text/event-stream' } });
+    }, undefined);
+    try {
+      const req = httpRequest(s.url, { method: 'GET' });
+      req.on('error', () => undefined);
+      const res = await new Promise<import('node:http').IncomingMessage>((resolve) => req.on('response', resolve).end());
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('text/event-stream');
+      expect(method).toBe('GET');
+      req.destroy();
+      await expect(gone).resolves.toBeUndefined();
+    } finally {
+      await s.close();
+    }
+  });
+
   it("aborts the request's signal when the client goes away before the answer", async () => {
     let aborted!: Promise<void>;
     let started!: () => void;
@@ -106,5 +153,22 @@ describe('toParsedBodyNodeHandler', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe('NodeRequestView', () => {
+  it("reads the Node request's method, URL and headers as a web Request would", () => {
+    const signal = new AbortController().signal;
+    const view = new NodeRequestView(
+      { method: 'GET', url: '/mcp?x=1', headers: { host: 'example.test', 'mcp-session-id': 'abc', 'x-many': ['a', 'b'] } } as never,
+      signal,
+    );
+    expect(view.method).toBe('GET');
+    expect(view.url).toBe('http://example.test/mcp?x=1');
+    expect(view.signal).toBe(signal);
+    expect(view.headers.get('Mcp-Session-Id')).toBe('abc');
+    expect(view.headers.get('x-many')).toBe('a, b');
+    expect(view.headers.get('last-event-id')).toBeNull();
+    expect(view.headers.has('HOST')).toBe(true);
   });
 });

@@ -25,6 +25,7 @@ import type { RedisSessionStore } from '../../session/redis-session.store';
 import { SESSION_STORE, type SessionRecord } from '../../session/session-store.interface';
 import { describeClient } from '../live-session.registry';
 import { RoamingServerPool } from './roaming-server.pool';
+import { needsFallback, serveWebHandler, type WebHandlerOptions } from '../node-fetch.adapter';
 import { SessionRelay } from './session-relay.service';
 
 /** What a legacy client is told when Redis is away: the session cannot be opened or found, and what still works. */
@@ -321,43 +322,26 @@ export class RoamingSessionsService {
     };
   }
 
-  /** Runs one HTTP exchange through an SDK transport; `answered` sees the status before the body streams. */
+  /**
+   * Runs one HTTP exchange through an SDK transport (our adapter, see
+   * {@link serveWebHandler}: an SSE stream's headers go out within a timer's
+   * turn even without an event, since clients wait for them); `answered` sees
+   * the status before the body streams. A POST whose body was not parsed (not
+   * JSON) goes through the SDK's own adapter.
+   */
   private serve(
     transport: WebStandardStreamableHTTPServerTransport,
     req: Request,
     res: Response,
     answered?: (status: number) => void,
   ): Promise<void> {
-    const node = toNodeHandler(
-      {
-        fetch: async (request, options) => {
-          const response = await transport.handleRequest(request, options);
-          answered?.(response.status);
-          return response;
-        },
-      },
-      { maxRequestBodySize: this.config.http.maxBodyBytes },
-    );
-    // Headers go out at once: an SSE stream may carry no event for a while, and clients wait for them.
-    // At the end of this turn of the event loop, so that a first event already queued (a POST
-    // stream's priming event, a quick answer) leaves with them in one write.
-    const flushing = {
-      writeHead: (status: number, headers?: Record<string, string>) => {
-        res.writeHead(status, headers);
-        // (headersSent is true from writeHead on; flushing headers already written writes nothing.)
-        setImmediate(() => {
-          if (!res.destroyed && !res.writableEnded) res.flushHeaders();
-        });
-        return flushing;
-      },
-      write: (chunk: string | Uint8Array) => res.write(chunk),
-      end: (chunk?: string | Uint8Array) => (chunk === undefined ? res.end() : res.end(chunk)),
-      on: (event: string, listener: (...args: unknown[]) => void) => res.on(event, listener),
-      get destroyed() {
-        return res.destroyed;
-      },
+    if (!needsFallback(req, req.body)) return serveWebHandler(transport, req, res, req.body, { answered, requestView: true });
+    const fetch = async (request: globalThis.Request, options?: WebHandlerOptions) => {
+      const response = await transport.handleRequest(request, options);
+      answered?.(response.status);
+      return response;
     };
-    return node(req, flushing, req.body);
+    return toNodeHandler({ fetch }, { maxRequestBodySize: this.config.http.maxBodyBytes })(req, res, req.body);
   }
 
   private unavailable(res: Response, e: unknown): void {
