@@ -23,16 +23,24 @@ function rowsOf(sql: string): AuditRow[] {
   return rows;
 }
 
-/** A repository double whose inserts can be made to fail, keyed by event id like the real unique index. */
+/**
+ * A repository double whose inserts can be made to fail, keyed by event id like
+ * the real unique index: an INSERT with ON CONFLICT skips ids already stored,
+ * one without fails whole on such an id.
+ */
 function fakeRepository() {
   const rows = new Map<string, AuditRow>();
   const state = { down: false, inserts: 0 };
   const repository = {
     query: async (sql: string) => {
       if (state.down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
-      expect(sql).toMatch(/ON CONFLICT \(event_id\) DO NOTHING$/);
+      expect(sql).toMatch(/\)( ON CONFLICT \(event_id\) DO NOTHING)?$/);
       state.inserts++;
-      for (const row of rowsOf(sql)) if (!rows.has(row.eventId)) rows.set(row.eventId, row);
+      const batch = rowsOf(sql);
+      if (!sql.endsWith(' DO NOTHING') && batch.some((row) => rows.has(row.eventId))) {
+        throw new Error('duplicate key value violates unique constraint "uq_audit_events_event_id"');
+      }
+      for (const row of batch) if (!rows.has(row.eventId)) rows.set(row.eventId, row);
     },
   };
   return { repository, rows, state };
@@ -208,6 +216,28 @@ describe('AuditService writer', () => {
     await s.flush();
     expect(rows.size).toBe(3);
     expect(s.backlog.held).toBe(0);
+  });
+
+  it('an INSERT that committed but reported a failure (connection lost after the commit): its replay does not duplicate the rows', async () => {
+    const { repository, rows } = fakeRepository();
+    const query = repository.query;
+    const sqls: string[] = [];
+    repository.query = async (sql: string) => {
+      sqls.push(sql);
+      await query(sql);
+      if (sqls.length === 1) throw new Error('Connection terminated unexpectedly');
+    };
+    const s = service(repository);
+    await Promise.all([1, 2].map((i) => s.recordDurably({ kind: 'tool_call', outcome: 'ok', tool: `t${i}` })));
+    expect(rows.size).toBe(2);
+    expect(s.backlog.journaled).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    await s.flush();
+    expect(sqls).toHaveLength(2);
+    expect(sqls[0]).not.toMatch(/ON CONFLICT/); // fresh rows: never sent before
+    expect(sqls[1]).toMatch(/ON CONFLICT \(event_id\) DO NOTHING$/); // the replay
+    expect([...rows.values()].map((r) => r.tool)).toEqual(['t1', 't2']);
+    expect(s.backlog).toEqual({ queued: 0, held: 0, dropped: 0, journaled: false, journalBytes: 0 });
   });
 
   it('a database that hangs holds a durable record at most the INSERT timeout: then it is journaled', async () => {
