@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppConfig } from '../config/app-config';
 import { type ChainedRow, chainHash, GENESIS_HASH } from './audit.chain';
-import { type AuditRow, AuditService, INSERT_FIELDS } from './audit.service';
+import { escapeLiteral } from 'pg';
+import { type AuditRow, AuditService, INSERT_FIELDS, sqlLiteral, withoutNul } from './audit.service';
 
 /** The rows of one of the writer's INSERTs, read back from its literals as the database would convert them. */
 function rowsOf(sql: string): AuditRow[] {
@@ -256,4 +257,23 @@ describe('AuditService writer', () => {
     await s.flush();
     expect([...rows.values()].map((r) => r.tool)).toEqual(['stuck']);
   }, 15_000);
+});
+
+describe('audit value helpers', () => {
+  it('sqlLiteral quotes like libpq: quotes doubled, backslashes doubled in an E constant, NULL for none', () => {
+    for (const text of ['', 'plain', "it's", 'a\\b', "both ' and \\", "''", 'ünïcødé ✓']) expect(sqlLiteral(text)).toBe(escapeLiteral(text));
+    expect(sqlLiteral("it's")).toBe("'it''s'");
+    expect(sqlLiteral('a\\b')).toBe(" E'a\\\\b'");
+    expect(sqlLiteral(null)).toBe('NULL');
+    expect(sqlLiteral(undefined)).toBe('NULL');
+    expect(sqlLiteral(12.5)).toBe("'12.5'");
+    expect(sqlLiteral(new Date('2026-11-26T10:00:00.000Z'))).toBe("'2026-11-26T10:00:00.000Z'");
+  });
+
+  it('withoutNul replaces NUL in strings and keys at any depth, and returns the same value when there is none', () => {
+    const clean = { a: 'x', b: [1, 'y', { c: null }], d: new Date(0) };
+    expect(withoutNul(clean)).toBe(clean);
+    expect(withoutNul({ a: 'x\0y', b: [{ 'k\0': ['\0'] }], c: 'same' })).toEqual({ a: 'x\uFFFDy', b: [{ 'k\uFFFD': ['\uFFFD'] }], c: 'same' });
+    expect(withoutNul('\0')).toBe('\uFFFD');
+  });
 });

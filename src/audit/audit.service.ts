@@ -418,7 +418,9 @@ export class AuditService implements ToolCallListener, OnModuleInit, BeforeAppli
  */
 export function sqlLiteral(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
-  return escapeLiteral(value instanceof Date ? value.toISOString() : String(value));
+  const text = value instanceof Date ? value.toISOString() : String(value);
+  // escapeLiteral builds its result a character at a time: the usual value, with nothing to escape, is simply quoted.
+  return text.includes("'") || text.includes('\\') ? escapeLiteral(text) : `'${text}'`;
 }
 
 /**
@@ -428,6 +430,20 @@ export function sqlLiteral(value: unknown): string {
  * holds none (the usual case: nothing is copied).
  */
 export function withoutNul<T>(value: T): T {
+  return hasNul(value) ? replaceNul(value) : value;
+}
+
+/** Whether `value` holds a NUL anywhere {@link withoutNul} looks: a walk that allocates nothing. */
+function hasNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\0');
+  if (Array.isArray(value)) return value.some(hasNul);
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const key in value) if (key.includes('\0') || hasNul((value as Record<string, unknown>)[key])) return true;
+  }
+  return false;
+}
+
+function replaceNul<T>(value: T): T {
   if (typeof value === 'string') return (value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value) as T;
   if (Array.isArray(value)) {
     const items = value.map(withoutNul);
