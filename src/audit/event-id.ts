@@ -9,7 +9,7 @@ let next = POOL_IDS;
  * milliseconds, then 74 random bits). Ids made one after another sort one after
  * another, so the unique index on `event_id` grows at its right edge like the
  * table, instead of a random (version 4) id landing on a random leaf page:
- * once that index outgrows the embedded database's 16 MB of shared buffers,
+ * once that index outgrows the embedded database's shared buffers (8 MB),
  * every random leaf costs a read through the file system (at one million rows,
  * 29 vs 22 µs of CPU per row inserted). The time it carries is when the event
  * was recorded, which `occurred_at` tells anyway.
