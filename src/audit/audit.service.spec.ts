@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppConfig } from '../config/app-config';
 import { type ChainedRow, chainHash, GENESIS_HASH } from './audit.chain';
-import { type AuditRow, AuditService, INSERT_FIELDS } from './audit.service';
+import { escapeLiteral } from 'pg';
+import { type AuditRow, AuditService, INSERT_FIELDS, sqlLiteral, withoutNul } from './audit.service';
 
 /** The rows of one of the writer's INSERTs, read back from its literals as the database would convert them. */
 function rowsOf(sql: string): AuditRow[] {
@@ -23,16 +24,24 @@ function rowsOf(sql: string): AuditRow[] {
   return rows;
 }
 
-/** A repository double whose inserts can be made to fail, keyed by event id like the real unique index. */
+/**
+ * A repository double whose inserts can be made to fail, keyed by event id like
+ * the real unique index: an INSERT with ON CONFLICT skips ids already stored,
+ * one without fails whole on such an id.
+ */
 function fakeRepository() {
   const rows = new Map<string, AuditRow>();
   const state = { down: false, inserts: 0 };
   const repository = {
     query: async (sql: string) => {
       if (state.down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
-      expect(sql).toMatch(/ON CONFLICT \(event_id\) DO NOTHING$/);
+      expect(sql).toMatch(/\)( ON CONFLICT \(event_id\) DO NOTHING)?$/);
       state.inserts++;
-      for (const row of rowsOf(sql)) if (!rows.has(row.eventId)) rows.set(row.eventId, row);
+      const batch = rowsOf(sql);
+      if (!sql.endsWith(' DO NOTHING') && batch.some((row) => rows.has(row.eventId))) {
+        throw new Error('duplicate key value violates unique constraint "uq_audit_events_event_id"');
+      }
+      for (const row of batch) if (!rows.has(row.eventId)) rows.set(row.eventId, row);
     },
   };
   return { repository, rows, state };
@@ -210,6 +219,28 @@ describe('AuditService writer', () => {
     expect(s.backlog.held).toBe(0);
   });
 
+  it('an INSERT that committed but reported a failure (connection lost after the commit): its replay does not duplicate the rows', async () => {
+    const { repository, rows } = fakeRepository();
+    const query = repository.query;
+    const sqls: string[] = [];
+    repository.query = async (sql: string) => {
+      sqls.push(sql);
+      await query(sql);
+      if (sqls.length === 1) throw new Error('Connection terminated unexpectedly');
+    };
+    const s = service(repository);
+    await Promise.all([1, 2].map((i) => s.recordDurably({ kind: 'tool_call', outcome: 'ok', tool: `t${i}` })));
+    expect(rows.size).toBe(2);
+    expect(s.backlog.journaled).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    await s.flush();
+    expect(sqls).toHaveLength(2);
+    expect(sqls[0]).not.toMatch(/ON CONFLICT/); // fresh rows: never sent before
+    expect(sqls[1]).toMatch(/ON CONFLICT \(event_id\) DO NOTHING$/); // the replay
+    expect([...rows.values()].map((r) => r.tool)).toEqual(['t1', 't2']);
+    expect(s.backlog).toEqual({ queued: 0, held: 0, dropped: 0, journaled: false, journalBytes: 0 });
+  });
+
   it('a database that hangs holds a durable record at most the INSERT timeout: then it is journaled', async () => {
     const { repository, rows } = fakeRepository();
     const query = repository.query;
@@ -226,4 +257,23 @@ describe('AuditService writer', () => {
     await s.flush();
     expect([...rows.values()].map((r) => r.tool)).toEqual(['stuck']);
   }, 15_000);
+});
+
+describe('audit value helpers', () => {
+  it('sqlLiteral quotes like libpq: quotes doubled, backslashes doubled in an E constant, NULL for none', () => {
+    for (const text of ['', 'plain', "it's", 'a\\b', "both ' and \\", "''", 'ünïcødé ✓']) expect(sqlLiteral(text)).toBe(escapeLiteral(text));
+    expect(sqlLiteral("it's")).toBe("'it''s'");
+    expect(sqlLiteral('a\\b')).toBe(" E'a\\\\b'");
+    expect(sqlLiteral(null)).toBe('NULL');
+    expect(sqlLiteral(undefined)).toBe('NULL');
+    expect(sqlLiteral(12.5)).toBe("'12.5'");
+    expect(sqlLiteral(new Date('2026-11-26T10:00:00.000Z'))).toBe("'2026-11-26T10:00:00.000Z'");
+  });
+
+  it('withoutNul replaces NUL in strings and keys at any depth, and returns the same value when there is none', () => {
+    const clean = { a: 'x', b: [1, 'y', { c: null }], d: new Date(0) };
+    expect(withoutNul(clean)).toBe(clean);
+    expect(withoutNul({ a: 'x\0y', b: [{ 'k\0': ['\0'] }], c: 'same' })).toEqual({ a: 'x\uFFFDy', b: [{ 'k\uFFFD': ['\uFFFD'] }], c: 'same' });
+    expect(withoutNul('\0')).toBe('\uFFFD');
+  });
 });
