@@ -11,7 +11,6 @@ import { AuditEvent } from './audit-event.entity';
 import type { AuditEventInput } from './audit-event.input';
 import { type ChainedRow, chainHash, GENESIS_HASH } from './audit.chain';
 import { AuditJournal } from './audit.journal';
-import { newEventId } from './event-id';
 import { redactArguments } from './redaction';
 
 const BATCH_SIZE = 200;
@@ -132,7 +131,7 @@ export class AuditService implements ToolCallListener, OnModuleInit, BeforeAppli
   private enqueue(input: AuditEventInput): void {
     const ctx = requestContext.getStore();
     this.pending.push(withoutNul({
-      eventId: newEventId(),
+      eventId: randomUUID(),
       occurredAt: input.occurredAt ?? new Date(),
       kind: input.kind,
       principalId: input.principalId ?? ctx?.principalId ?? null,
