@@ -1,5 +1,6 @@
 import { DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { AuthGuard } from './auth/auth.guard';
 import { AuthModule } from './auth/auth.module';
 import { AuthorizationServerModule } from './authorization-server/authorization-server.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
@@ -10,15 +11,21 @@ import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
 import { SessionModule } from './session/session.module';
+import { RateLimitGuard } from './throttle/rate-limit.guard';
 import { ThrottleModule } from './throttle/throttle.module';
 import { TransportModule } from './transport/transport.module';
 
 /**
  * The HTTP app: the shared core plus sessions, metrics, auth (and the built-in
  * authorization server when on), rate limits and `/mcp`. Composition only.
- * ThrottleModule comes after AuthModule: global guards run in the order their
- * modules are imported, and rate limits are per principal.
  */
+/**
+ * The HTTP app's global guards, in the order they run: who is calling, then
+ * the rate limits (per principal). `/mcp`, served ahead of Nest's router,
+ * runs this same list (transport/http-pipeline.ts).
+ */
+export const GLOBAL_GUARDS = [AuthGuard, RateLimitGuard] as const;
+
 @Module({})
 export class AppModule {
   /** `modules`: extra modules to compose in (a deployment's own tool modules, tests). */
@@ -37,7 +44,7 @@ export class AppModule {
         TransportModule.forRoot(config),
       ],
       controllers: [RootController],
-      providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
+      providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }, ...GLOBAL_GUARDS.map((guard) => ({ provide: APP_GUARD, useExisting: guard }))],
     };
   }
 }

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { AuditModule } from '../audit/audit.module';
 import { LockoutModule } from '../throttle/lockout.module';
@@ -29,9 +28,7 @@ import { StaticTokenService } from './static-token.service';
     BasicStrategy,
     AuthAttemptsService,
     AuthGuard,
-    // Also run by name on /mcp, which is served ahead of Nest's router (transport/http-pipeline.ts).
-    { provide: APP_GUARD, useExisting: AuthGuard },
   ],
-  exports: [StaticTokenService, ProtectedResourceService, CredentialsModule, AuthAttemptsService],
+  exports: [StaticTokenService, ProtectedResourceService, CredentialsModule, AuthAttemptsService, AuthGuard],
 })
 export class AuthModule {}

@@ -1,5 +1,4 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import type { AppConfig } from '../config/app-config';
 import { RedisService } from '../redis/redis.service';
@@ -29,8 +28,8 @@ export class ThrottleModule {
           }),
         }),
       ],
-      // Also run by name on /mcp, which is served ahead of Nest's router (transport/http-pipeline.ts).
-      providers: [RateLimitGuard, { provide: APP_GUARD, useExisting: RateLimitGuard }],
+      providers: [RateLimitGuard],
+      exports: [RateLimitGuard],
     };
   }
 }

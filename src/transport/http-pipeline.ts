@@ -5,7 +5,7 @@ import type { Principal } from '@portico/mcp-core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { PinoLogger } from 'nestjs-pino';
-import { AuthGuard } from '../auth/auth.guard';
+import { GLOBAL_GUARDS } from '../app.module';
 import { sendError } from '../common/http-exception.filter';
 import { JsonRpcCode, sendJsonRpcError } from '../common/json-rpc-error';
 import { requestLog } from '../common/logger.module';
@@ -14,7 +14,6 @@ import { securityHeaders } from '../common/security-headers';
 import { type AppConfig, isLoopback } from '../config/app-config';
 import { LifecycleService } from '../lifecycle/lifecycle.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { RateLimitGuard } from '../throttle/rate-limit.guard';
 import { McpController } from './mcp.controller';
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
@@ -131,9 +130,9 @@ const MCP_PATH = /^\/mcp\/?$/i;
 
 /**
  * `/mcp` served from express, ahead of Nest's router and its middleware:
- * the same global guards (auth, then rate limits: the order their modules
- * are imported in) run on the request, then {@link McpController}; errors
- * are answered like the app's exception filter answers them. What this
+ * the app's global guards ({@link GLOBAL_GUARDS}: auth, then rate limits)
+ * run on the request, then {@link McpController}; errors are answered like
+ * the app's exception filter answers them. What this
  * skips, per call: Nest's middleware and route lookup (every route of the
  * app is tried in turn), its guard and interceptor consumers, parameter
  * decorators and exception zone. Other methods fall through to Nest, which
@@ -183,7 +182,7 @@ export function applyHttpPipeline(app: NestExpressApplication, config: AppConfig
       ...beforeBody,
       jsonBody(config.http.maxBodyBytes),
       app.get(LifecycleService).middleware(),
-      mcpRoute(app.get(McpController), [app.get(AuthGuard), app.get(RateLimitGuard)]),
+      mcpRoute(app.get(McpController), GLOBAL_GUARDS.map((guard) => app.get(guard))),
     ]),
   );
 }
